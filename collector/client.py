@@ -1,0 +1,173 @@
+"""Zoom report API client: one page at a time, with every documented failure handled.
+
+- 401 code 124: the token is renewed (once for all requests) and the request replayed.
+- 400 code 4711/4700: a missing scope, named; 400 code 200: a missing permission.
+- 400 code 300 on a page token: PageTokenExpired, so the caller restarts the window.
+- 429: Retry-After (seconds or ISO time), X-RateLimit-Type, any header case, back-off.
+- 5xx, timeouts, resets, truncated or non-JSON bodies: retried with back-off.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import date
+
+import httpx
+
+from .auth import ServerToServerAuth
+from .errors import ApiError, AuthError, PageTokenExpired, ScopeError
+from .retry import Backoff, Waiter, rate_limit_delay
+
+log = logging.getLogger("zoom-activity-logs")
+
+
+@dataclass(frozen=True)
+class Report:
+    log_type: str
+    path: str
+    records_key: str
+    granular_scope: str
+
+
+REPORTS = {
+    "activity": Report("activity", "/report/activities", "activity_logs", "report:read:user_activities:admin"),
+    "operation": Report("operation", "/report/operationlogs", "operation_logs", "report:read:operation_logs:admin"),
+}
+CLASSIC_SCOPE = "report:read:admin"
+PAGE_SIZE = 300
+
+
+class ZoomClient:
+    def __init__(
+        self,
+        http: httpx.Client,
+        api_url: str,
+        auth: ServerToServerAuth,
+        waiter: Waiter | None = None,
+        attempts: int = 8,
+        backoff: Backoff | None = None,
+        max_rate_limit_waits: int = 100,
+    ):
+        self._http = http
+        self._api_url = api_url.rstrip("/")
+        self._auth = auth
+        self._waiter = waiter or Waiter()
+        self._attempts = attempts
+        self._backoff = backoff or Backoff()
+        self._max_rate_limit_waits = max_rate_limit_waits
+        self.requests = 0
+        self.rate_limited = 0
+        self.retried = 0
+
+    def get_page(self, report: Report, params: dict) -> dict:
+        """One report page as a JSON object, or a CollectorError / PageTokenExpired."""
+        url = self._api_url + report.path
+        failures = 0
+        rate_waits = 0
+        renewed = False
+        last = ""
+        while True:
+            self._waiter.check()
+            token = self._auth.access_token()
+            self.requests += 1
+            try:
+                response = self._http.get(url, params=params, headers={"Authorization": f"Bearer {token}"})
+            except httpx.TimeoutException:
+                last = "timed out"
+                response = None
+            except httpx.TransportError as exc:
+                last = f"network error ({type(exc).__name__})"
+                response = None
+            if response is not None:
+                status = response.status_code
+                tracking = response.headers.get("x-zm-trackingid", "-")
+                body = _json(response)
+                if status == 200:
+                    if isinstance(body, dict):
+                        records = body.get(report.records_key, [])
+                        if records is None or isinstance(records, list):
+                            return body
+                    last = "HTTP 200 with a body that is not a report page (truncated or not JSON)"
+                elif status == 401:
+                    if renewed:
+                        raise AuthError(
+                            f"Zoom rejected a freshly issued access token on {report.path} "
+                            f"({_describe(body)}; tracking id {tracking}): the app may be deactivated or revoked"
+                        )
+                    self._auth.reject(token)
+                    renewed = True
+                    continue
+                elif status == 429:
+                    rate_waits += 1
+                    self.rate_limited += 1
+                    if rate_waits > self._max_rate_limit_waits:
+                        raise ApiError(f"Zoom kept answering 429 on {report.path} after {rate_waits - 1} waits")
+                    wait, kind = rate_limit_delay(response.headers, rate_waits - 1, self._backoff)
+                    log.warning("rate limited by Zoom (%s) on %s; waiting %.1fs", kind, report.path, wait)
+                    self._waiter.sleep(wait)
+                    continue
+                elif status in (400, 403, 404):
+                    self._raise_refusal(report, params, status, body, tracking)
+                elif status >= 500:
+                    last = f"HTTP {status} (tracking id {tracking})"
+                else:
+                    raise ApiError(f"Zoom answered HTTP {status} on {report.path}: {_describe(body)}")
+            failures += 1
+            self.retried += 1
+            if failures >= self._attempts:
+                raise ApiError(f"Zoom API {self._api_url} failed {failures} times on {report.path}: {last}")
+            wait = self._backoff.delay(failures - 1)
+            log.warning("%s on %s; retrying in %.1fs", last, report.path, wait)
+            self._waiter.sleep(wait)
+
+    def _raise_refusal(self, report: Report, params: dict, status: int, body, tracking: str):
+        code = body.get("code") if isinstance(body, dict) else None
+        message = _describe(body)
+        if code in (4711, 4700) or "scope" in message.lower():
+            raise ScopeError(
+                f"the access token lacks the scope for {report.path}: add '{report.granular_scope}' "
+                f"(or '{CLASSIC_SCOPE}') to the Zoom app ({message})"
+            )
+        if code == 200 or status == 403:
+            raise ScopeError(
+                f"no permission to read {report.path} ({message}): the app owner's role needs "
+                "the report permissions (sign in/sign out, admin activity logs)"
+            )
+        if code == 300 and params.get("next_page_token"):
+            raise PageTokenExpired(message)
+        raise ApiError(
+            f"Zoom refused {report.path} from={params.get('from')} to={params.get('to')}: "
+            f"HTTP {status} {message} (tracking id {tracking})"
+        )
+
+    def pages(
+        self, report: Report, start: date, end: date, page_size: int = PAGE_SIZE, category: str | None = None
+    ) -> Iterator[list[dict]]:
+        """Every page of one window, newest first as Zoom serves them."""
+        params = {"from": start.isoformat(), "to": end.isoformat(), "page_size": page_size}
+        if category and report.log_type == "operation":
+            params["category_type"] = category
+        while True:
+            body = self.get_page(report, params)
+            yield body.get(report.records_key) or []
+            token = body.get("next_page_token")
+            if not token:
+                return
+            params = {**params, "next_page_token": token}
+
+
+def _json(response: httpx.Response):
+    try:
+        return response.json()
+    except ValueError:
+        return None
+
+
+def _describe(body) -> str:
+    if isinstance(body, dict):
+        code = body.get("code", body.get("error", "?"))
+        message = body.get("message", body.get("reason", ""))
+        return f"code {code}: {message}"
+    return "no JSON body"

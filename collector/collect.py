@@ -1,0 +1,164 @@
+"""Backfill and follow: which windows to read, when, and how often.
+
+Data flows one way: Zoom API -> pages (client) -> records (window pass) ->
+ledger -> output. This module only decides the windows and repeats unclean ones.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+
+from .client import REPORTS, ZoomClient
+from .errors import ApiError, OutputClosed, PageTokenExpired
+from .ledger import Ledger
+from .output import Sink
+from .records import LOG_TYPES
+from .retry import Waiter
+from .window_pass import WindowPass
+from .windows import check_backfill_range, days_between, month_windows, oldest_readable, utc_today
+
+log = logging.getLogger("zoom-activity-logs")
+
+# Different page sizes move the page boundaries, so identical records that
+# straddle a boundary in one pass do not in the next.
+PAGE_SIZES = (300, 293, 283, 271, 257)
+
+
+@dataclass
+class Settings:
+    account: str = "default"
+    log_types: tuple[str, ...] = LOG_TYPES
+    category: str | None = None
+    lookback_days: int = 1
+    backfill_passes: int = 5  # a static past window settles in two passes at most
+    follow_passes: int = 2  # arrivals never stop; the next poll finishes the job
+
+
+@dataclass
+class Stats:
+    read: int = 0
+    written: int = 0
+    windows: int = 0
+    unclean_windows: int = 0
+    restarts: int = 0
+    by_type: dict = field(default_factory=dict)
+
+
+class Collector:
+    def __init__(
+        self,
+        client: ZoomClient,
+        ledger: Ledger,
+        sink: Sink,
+        settings: Settings,
+        waiter: Waiter | None = None,
+        today: Callable[[], date] = utc_today,
+    ):
+        self.client = client
+        self.ledger = ledger
+        self.sink = sink
+        self.settings = settings
+        self.waiter = waiter or Waiter()
+        self.today = today
+        self.stats = Stats()
+
+    # -- the unit of work -----------------------------------------------------------
+    def _commit(self, lines: list[bytes]) -> None:
+        try:
+            self.sink.write_batch(lines)
+        except OutputClosed:
+            self.ledger.discard_pending()  # never count what the reader did not get
+            raise
+        self.ledger.commit()
+
+    def read_window(self, log_type: str, start: date, end: date, passes: int) -> bool:
+        """Read [start, end] until a pass is clean (or `passes` run out). True if clean."""
+        report = REPORTS[log_type]
+        pass_day = self.today()
+        time_rule = True
+        self.stats.windows += 1
+        for attempt in range(passes):
+            size = PAGE_SIZES[attempt % len(PAGE_SIZES)]
+            wp = WindowPass(self.ledger, log_type, self.settings.account, self._commit, time_rule)
+            try:
+                result = wp.run(self.client.pages(report, start, end, size, self.settings.category))
+            except PageTokenExpired as exc:
+                self.stats.restarts += 1
+                self.stats.read += wp.result.read
+                self.stats.written += wp.result.written
+                log.warning("%s %s..%s: page token expired (%s); restarting the window", log_type, start, end, exc)
+                continue
+            self.stats.read += result.read
+            self.stats.written += result.written
+            self.stats.by_type[log_type] = self.stats.by_type.get(log_type, 0) + result.written
+            log.info(
+                "%s %s..%s: %d pages, %d read, %d new%s",
+                log_type, start, end, result.pages, result.read, result.written,
+                "" if result.clean else
+                f" (pages shifted: {result.skipped_overlap + result.skipped_newer} held back, re-reading)",
+            )
+            if result.clean:
+                settled = [d.isoformat() for d in days_between(start, end) if (pass_day - d).days >= self.settings.lookback_days]
+                if settled:
+                    self.ledger.mark_settled(log_type, settled)
+                return True
+            time_rule = time_rule and not result.out_of_order
+        self.stats.unclean_windows += 1
+        log.warning(
+            "%s %s..%s: still moving after %d passes; what was held back is written by a later pass",
+            log_type, start, end, passes,
+        )
+        return False
+
+    def _windows(self, log_type: str, start: date, end: date, passes: int) -> bool:
+        settled = self.ledger.settled_days(log_type)
+        clean = True
+        for a, b in month_windows(start, end):
+            if all(d.isoformat() in settled for d in days_between(a, b)):
+                log.debug("%s %s..%s: already settled, skipped", log_type, a, b)
+                continue
+            self.waiter.check()
+            clean = self.read_window(log_type, a, b, passes) and clean
+        return clean
+
+    # -- modes ----------------------------------------------------------------------
+    def backfill(self, since: date, until: date) -> None:
+        today = self.today()
+        check_backfill_range(since, until, today)
+        self.ledger.prune(oldest_readable(today))
+        for log_type in self.settings.log_types:
+            clean = self._windows(log_type, since, until, self.settings.backfill_passes)
+            if clean and until >= today - timedelta(days=self.settings.lookback_days):
+                self.ledger.set_last_poll_day(log_type, today)
+
+    def poll(self) -> None:
+        """One follow poll: the recent days, plus whatever was missed since the last poll."""
+        today = self.today()
+        oldest = oldest_readable(today)
+        self.ledger.prune(oldest)
+        lookback = timedelta(days=self.settings.lookback_days)
+        for log_type in self.settings.log_types:
+            start = today - lookback
+            last = self.ledger.last_poll_day(log_type)
+            if last is not None:
+                start = min(start, last - lookback)
+            start = max(start, oldest)
+            if self._windows(log_type, start, today, self.settings.follow_passes):
+                self.ledger.set_last_poll_day(log_type, today)
+
+    def follow(self, interval: float, on_poll: Callable[[], None] | None = None) -> None:
+        while True:
+            began = time.monotonic()
+            try:
+                self.poll()
+            except ApiError as exc:
+                # An outage must not end a collector meant to run for months;
+                # the next poll re-reads everything it missed.
+                log.error("poll failed: %s; retrying at the next interval", exc)
+            if on_poll:
+                on_poll()
+            self.waiter.sleep(max(0.0, interval - (time.monotonic() - began)))

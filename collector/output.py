@@ -1,0 +1,63 @@
+"""NDJSON output: one Zoom record per line, on stdout or appended to a file.
+
+Each line is the record's own fields unchanged plus `log_type`, `account` and
+`record_id`. A batch is written and flushed (and fsynced for files) before the
+ledger commits it; if the reader went away, the batch is not committed.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from typing import BinaryIO
+
+from .errors import OutputClosed, UsageError
+
+
+def render(record: dict, log_type: str, account: str, rid: str) -> bytes:
+    line = dict(record)
+    line["log_type"] = log_type
+    line["account"] = account
+    line["record_id"] = rid
+    return json.dumps(line, ensure_ascii=False, separators=(",", ":")).encode("utf-8") + b"\n"
+
+
+class Sink:
+    def __init__(self, stream: BinaryIO, durable: bool):
+        self._stream = stream
+        self._durable = durable  # fsync regular files so a power loss can't lose committed lines
+        self.lines = 0
+
+    @classmethod
+    def stdout(cls) -> "Sink":
+        return cls(sys.stdout.buffer, durable=False)
+
+    @classmethod
+    def file(cls, path: str) -> "Sink":
+        try:
+            stream = open(path, "ab")
+        except OSError as exc:
+
+            raise UsageError(f"--output: cannot open {path}: {exc.strerror}") from None
+        return cls(stream, durable=True)
+
+    def write_batch(self, lines: list[bytes]) -> None:
+        if not lines:
+            return
+        try:
+            self._stream.write(b"".join(lines))
+            self._stream.flush()
+            if self._durable:
+                os.fsync(self._stream.fileno())
+        except (BrokenPipeError, ConnectionResetError):
+            raise OutputClosed("the reader of the output went away; state kept at the last delivered batch") from None
+        except OSError as exc:
+            raise OutputClosed(f"cannot write output: {exc.strerror}") from None
+        self.lines += len(lines)
+
+    def close(self) -> None:
+        try:
+            self._stream.flush()
+        except OSError:
+            pass
