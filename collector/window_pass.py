@@ -10,6 +10,9 @@ The pass therefore only counts what it is sure of:
 - time: records are newest first, so a record newer than the oldest one already
   read sits in the part already paged: it was counted, or is a new arrival that
   the next pass will count;
+- same second: a record of exactly that oldest second whose fingerprint was
+  already read at that second may be the same record pushed down (arrivals can
+  land between the re-read ones, so the overlap rule alone misses them);
 - order: if a page is not newest first, the time rule is off for the window.
 
 Each rule can only under-count, never over-count, so a pass writes no duplicate;
@@ -75,6 +78,7 @@ class WindowPass:
         self.result = PassResult()
         self._previous: list[bytes] = []
         self._frontier: str | None = None  # oldest time read so far in this pass
+        self._frontier_fps: set[bytes] = set()  # fingerprints read at that time
         self._pass_counts: dict[str, dict[bytes, int]] = {}
         self._current_day: str | None = None
         self._left_days: set[str] = set()
@@ -95,11 +99,13 @@ class WindowPass:
         result.skipped_overlap += skip
         lines: list[bytes] = []
         frontier = self._frontier
+        frontier_fps = self._frontier_fps
         for index in range(skip, len(page)):
             time = times[index]
-            if self.time_rule and time is not None and frontier is not None and time > frontier:
-                result.skipped_newer += 1
-                continue
+            if self.time_rule and time is not None and frontier is not None and time >= frontier:
+                if time > frontier or fps[index] in frontier_fps:
+                    result.skipped_newer += 1
+                    continue
             day = time[:10] if time else UNDATED
             if self.time_rule and day != UNDATED and day != self._current_day:
                 if day in self._left_days:
@@ -118,12 +124,17 @@ class WindowPass:
                 self.ledger.set_count(self.log_type, day, fp, seen)
                 lines.append(render(page[index], self.log_type, self.account, record_id(self.account, self.log_type, fp, seen)))
         dated = [t for t in times if t is not None]
-        if any(later > earlier for earlier, later in zip(dated, dated[1:])):
+        if self.time_rule and any(later > earlier for earlier, later in zip(dated, dated[1:])):
+            # Not newest first: the time rule may have held records back; the
+            # re-read counts without it (order then does not matter).
             result.out_of_order = True
             self.time_rule = False
         if dated:
             oldest = min(dated)
-            self._frontier = oldest if frontier is None else min(frontier, oldest)
+            if frontier is None or oldest < frontier:
+                self._frontier = oldest
+                self._frontier_fps = set()
+            self._frontier_fps.update(fp for fp, t in zip(fps, times) if t == self._frontier)
         self._previous = fps
         self.commit_batch(lines)
         result.written += len(lines)
