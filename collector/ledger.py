@@ -63,6 +63,10 @@ class Ledger:
         except OSError as exc:
             self._release_lock()
             raise StateError(f"state file {self.path}: {exc.strerror or exc}") from None
+        except StateError:
+            self._db.close()
+            self._release_lock()
+            raise
 
     # -- lifecycle -------------------------------------------------------------------
     def _take_lock(self) -> None:
