@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import logging
 import threading
-import time
 
 import httpx
 from authlib.oauth2.auth import ClientAuth
@@ -64,13 +63,14 @@ class ServerToServerAuth:
         params = {"grant_type": "account_credentials", "account_id": self._account_id}
         last = ""
         for attempt in range(self._attempts):
+            if attempt and not last.startswith("rate limited"):
+                self._waiter.sleep(self._backoff.delay(attempt - 1))
             url = str(httpx.URL(self._token_url, params=params))
             _, headers, _ = self._client_auth.prepare("POST", url, {}, "")
             try:
                 response = self._http.post(url, headers=headers)
             except httpx.TransportError as exc:
                 last = f"cannot reach {self._token_url}: {type(exc).__name__}"
-                self._waiter.sleep(self._backoff.delay(attempt))
                 continue
             status = response.status_code
             body = _json_or_none(response)
@@ -80,9 +80,7 @@ class ServerToServerAuth:
                 body.pop("expires_at", None)
                 if not body.get("expires_in"):
                     body["expires_in"] = 3599
-                token = OAuth2Token(dict(body))
-                token["_received"] = time.time()
-                return token
+                return OAuth2Token(dict(body))
             if status in (400, 401, 403) and isinstance(body, dict):
                 error = str(body.get("error", ""))
                 reason = str(body.get("reason", body.get("message", "")))
@@ -96,9 +94,8 @@ class ServerToServerAuth:
                 raise AuthError(f"Zoom refused the token request ({status} {error}: {reason})")
             last = f"token endpoint answered HTTP {status}"
             if status == 429:
+                last = "rate limited on the token endpoint"
                 self._waiter.sleep(rate_limit_delay(response.headers, attempt, self._backoff)[0])
-                continue
-            self._waiter.sleep(self._backoff.delay(attempt))
         raise ApiError(f"could not get an access token after {self._attempts} attempts: {last}")
 
 

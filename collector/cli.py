@@ -79,6 +79,8 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("--category", choices=OPERATION_CATEGORIES, help="operation logs: only this category_type")
     c.add_argument("--state", metavar="PATH", help="state file (default: $XDG_STATE_HOME/zoom-activity-logs/<account>.sqlite3)")
     c.add_argument("--output", metavar="FILE", help="append NDJSON to FILE instead of stdout")
+    c.add_argument("--retries", type=_positive_int, default=6,
+                   help="attempts on 5xx, timeouts and network errors before giving up (default: 6)")
     c.add_argument("--account-name", default=os.environ.get("ZOOM_ACCOUNT_NAME", "default"),
                    help="name written in each line's `account` field (default: default)")
     c.add_argument("--emulated", action="store_true",
@@ -164,8 +166,9 @@ def run_collect(args: argparse.Namespace, stop: threading.Event) -> int:
     timeout = httpx.Timeout(60.0, connect=10.0)
     try:
         with httpx.Client(timeout=timeout, headers={"User-Agent": f"zoom-activity-logs/{__version__}"}) as http:
-            auth = ServerToServerAuth(http, token_url, account_id, client_id, secret, waiter)
-            client = ZoomClient(http, api_url, auth, waiter)
+            attempts = max(1, args.retries)
+            auth = ServerToServerAuth(http, token_url, account_id, client_id, secret, waiter, attempts=attempts)
+            client = ZoomClient(http, api_url, auth, waiter, attempts=attempts)
             settings = Settings(account=args.account_name, log_types=log_types, category=args.category,
                                 lookback_days=args.lookback_days)
             collector = Collector(client, ledger, sink, settings, waiter)

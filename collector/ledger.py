@@ -47,6 +47,7 @@ class Ledger:
         self._days: dict[tuple[str, str], dict[bytes, int]] = {}
         self._pending: dict[tuple[str, str, bytes], int] = {}
         self._lock_fd = None
+        self._db = None
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
             self._take_lock()
@@ -64,7 +65,8 @@ class Ledger:
             self._release_lock()
             raise StateError(f"state file {self.path}: {exc.strerror or exc}") from None
         except StateError:
-            self._db.close()
+            if self._db is not None:
+                self._db.close()
             self._release_lock()
             raise
 

@@ -101,6 +101,10 @@ def rate_limit_delay(headers, attempt: int, backoff: Backoff, now: datetime | No
     now = now or datetime.now(timezone.utc)
     kind = headers.get("X-RateLimit-Type") or "unknown"
     wait = parse_retry_after(headers.get("Retry-After"), now)
+    if wait is not None and wait <= 0:
+        # A Retry-After already past (clock skew, a repeated daily reset time)
+        # must not turn into back-to-back requests.
+        wait = backoff.delay(attempt)
     if wait is None:
         if kind.lower().startswith("daily"):
             wait = seconds_to_next_utc_midnight(now)

@@ -240,3 +240,10 @@ def test_retry_after_shapes():
     headers = httpx.Headers({"x-ratelimit-type": "Daily-limit"})
     wait, kind = rate_limit_delay(headers, 0, Backoff(), now)
     assert kind == "Daily-limit" and wait == 12 * 3600  # until 00:00 UTC, when Zoom resets the cap
+
+
+def test_retry_after_in_the_past_still_backs_off():
+    now = datetime(2026, 11, 26, 12, 0, tzinfo=timezone.utc)
+    headers = httpx.Headers({"retry-after": "2026-11-26T11:59:55Z", "x-ratelimit-type": "Daily-limit"})
+    wait, _ = rate_limit_delay(headers, 0, Backoff(), now)
+    assert wait >= 0.5

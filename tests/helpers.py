@@ -1,0 +1,45 @@
+"""Shared helpers for the end-to-end tests (imported by test files; not fixtures)."""
+
+import json
+import os
+import subprocess
+import sys
+from collections import Counter
+
+
+from collector.records import fingerprint
+
+PROJECT_FIELDS = ("log_type", "account", "record_id")
+
+
+def zoom_fields(line: dict) -> dict:
+    return {k: v for k, v in line.items() if k not in PROJECT_FIELDS}
+
+
+def multiset(records) -> Counter:
+    return Counter(fingerprint(r) for r in records)
+
+
+def read_ndjson(data: bytes | str) -> list[dict]:
+    if isinstance(data, bytes):
+        data = data.decode("utf-8")
+    return [json.loads(line) for line in data.splitlines() if line.strip()]
+
+
+def run_cli(args, env_extra=None, timeout=120, **kw) -> subprocess.CompletedProcess:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("ZOOM_")}
+    env.update(env_extra or {})
+    return subprocess.run(
+        [sys.executable, "-m", "collector", *args], capture_output=True, env=env, timeout=timeout, **kw
+    )
+
+
+def emulator_env(emu) -> dict:
+    cfg = emu.config
+    return {
+        "ZOOM_ACCOUNT_ID": cfg.account_id,
+        "ZOOM_CLIENT_ID": cfg.client_id,
+        "ZOOM_CLIENT_SECRET": cfg.client_secret,
+        "ZOOM_OAUTH_TOKEN_URL": emu.token_url,
+        "ZOOM_API_URL": emu.api_url,
+    }

@@ -1,0 +1,591 @@
+"""The local Zoom emulator behaves the way Zoom documents its report API."""
+
+from __future__ import annotations
+
+import ipaddress
+import json
+import os
+import re
+import signal
+import subprocess
+import sys
+import time
+from collections import Counter
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+import httpx
+import pytest
+
+from collector.emulator import Emulator, EmulatorConfig
+from collector.emulator import geo
+from collector.emulator.timeutil import add_months
+
+NOW = datetime(2026, 3, 18, 12, 0, 0, tzinfo=timezone.utc)  # a Wednesday, noon UTC
+TODAY = NOW.date()
+ACTIVITY_KEYS = ["email", "time", "type", "ip_address", "client_type", "version"]
+OPERATION_KEYS = ["time", "operator", "category_type", "action", "operation_detail"]
+DOC_NETS = [ipaddress.ip_network(n) for n in ("192.0.2.0/24", "198.51.100.0/24", "203.0.113.0/24", "2001:db8::/32")]
+
+
+class Clock:
+    """A clock tests can move."""
+
+    def __init__(self, now: datetime = NOW) -> None:
+        self.now = now
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def advance(self, seconds: float) -> None:
+        self.now += timedelta(seconds=seconds)
+
+
+def make(**kw) -> Emulator:
+    kw.setdefault("now", Clock())
+    return Emulator(EmulatorConfig(**kw))
+
+
+@pytest.fixture(scope="module")
+def emu():
+    # One shared, read-only account; volume high enough that every shape shows up in a month.
+    with make(seed=7, operation_per_day=150) as e:
+        yield e
+
+
+@pytest.fixture
+def client():
+    with httpx.Client(timeout=10) as c:
+        yield c
+
+
+def fetch_token(c: httpx.Client, e: Emulator) -> str:
+    r = c.post(e.token_url, params={"grant_type": "account_credentials", "account_id": e.config.account_id},
+               auth=(e.config.client_id, e.config.client_secret))
+    assert r.status_code == 200, r.text
+    return r.json()["access_token"]
+
+
+def get(c: httpx.Client, e: Emulator, endpoint: str, token: str, **params) -> httpx.Response:
+    return c.get(f"{e.api_url}/report/{endpoint}", params=params, headers={"Authorization": f"Bearer {token}"})
+
+
+def read_all(c, e, endpoint, token, since, until, page_size=300, **extra):
+    key = "activity_logs" if endpoint == "activities" else "operation_logs"
+    out, pages, page_token = [], 0, ""
+    while True:
+        params = {"from": since.isoformat(), "to": until.isoformat(), "page_size": page_size, **extra}
+        if page_token:
+            params["next_page_token"] = page_token
+        r = get(c, e, endpoint, token, **params)
+        assert r.status_code == 200, r.text
+        body = r.json()
+        out.extend(body[key])
+        pages += 1
+        page_token = body["next_page_token"]
+        if page_token == "":
+            return out, pages
+
+
+def assert_error(r: httpx.Response, status: int, code: int, message: str | None = None) -> dict:
+    assert r.status_code == status, r.text
+    body = r.json()
+    assert body["code"] == code
+    if message is not None:
+        assert body["message"] == message
+    return body
+
+
+# ---- OAuth -----------------------------------------------------------------------
+
+def test_token_flow_and_errors(emu, client):
+    url, cfg = emu.token_url, emu.config
+    ok = {"grant_type": "account_credentials", "account_id": cfg.account_id}
+    r = client.post(url, params=ok, auth=(cfg.client_id, cfg.client_secret))
+    assert r.status_code == 200
+    body = r.json()
+    assert set(body) == {"access_token", "token_type", "expires_in", "scope", "api_url"}
+    assert body["token_type"] == "bearer" and body["expires_in"] == 3599
+    assert body["scope"] == "report:read:admin" and body["api_url"] == emu.base_url
+    assert "x-zm-trackingid" in r.headers
+    # Parameters in a form body work too, and several tokens are live at once.
+    r2 = client.post(url, data=ok, auth=(cfg.client_id, cfg.client_secret))
+    assert r2.status_code == 200 and r2.json()["access_token"] != body["access_token"]
+    for tok in (body["access_token"], r2.json()["access_token"]):
+        assert get(client, emu, "activities", tok).status_code == 200
+
+    r = client.post(url, params=ok, auth=(cfg.client_id, "wrong"))
+    invalid_client = {"reason": "Invalid client_id or client_secret", "error": "invalid_client"}
+    assert (r.status_code, r.json()) == (401, invalid_client)
+    r = client.post(url, params=ok)
+    assert r.status_code == 401
+    r = client.post(url, params={**ok, "account_id": "someone-else"}, auth=(cfg.client_id, cfg.client_secret))
+    assert (r.status_code, r.json()) == (400, {"reason": "Invalid account_id", "error": "invalid_request"})
+    r = client.post(url, params={**ok, "grant_type": "client_credentials"}, auth=(cfg.client_id, cfg.client_secret))
+    assert (r.status_code, r.json()) == (400, {"reason": "unsupported grant type", "error": "unsupported_grant_type"})
+
+
+def test_bearer_token_errors_and_expiry(client):
+    clock = Clock()
+    with make(now=clock, token_ttl=60) as e:
+        assert_error(client.get(f"{e.api_url}/report/activities"), 401, 124, "Invalid access token.")
+        assert_error(get(client, e, "activities", "not-a-token"), 401, 124, "Invalid access token.")
+        tok = fetch_token(client, e)
+        assert get(client, e, "activities", tok).status_code == 200
+        clock.advance(61)
+        assert_error(get(client, e, "activities", tok), 401, 124, "Access token is expired.")
+        assert get(client, e, "activities", fetch_token(client, e)).status_code == 200
+
+
+def test_scope_error_4711(client):
+    with make(scopes=("report:read:user_activities:admin",)) as e:
+        tok = fetch_token(client, e)
+        assert get(client, e, "activities", tok).status_code == 200
+        r = get(client, e, "operationlogs", tok, **{"from": TODAY.isoformat(), "to": TODAY.isoformat()})
+        assert_error(r, 400, 4711, "Invalid access token, does not contain scopes:"
+                                   "[report:read:operation_logs:admin, report:read:admin].")
+    with make(scopes=("report:read:operation_logs:admin",)) as e:
+        tok = fetch_token(client, e)
+        body = assert_error(get(client, e, "activities", tok), 400, 4711)
+        assert "report:read:user_activities:admin" in body["message"]
+
+
+# ---- report bodies, order, pagination ------------------------------------------------
+
+def test_body_shapes(emu, client):
+    tok = fetch_token(client, emu)
+    r = get(client, emu, "activities", tok, page_size=5)  # from/to default to today
+    assert r.status_code == 200 and r.headers["content-type"].startswith("application/json")
+    assert r.headers["x-zm-trackingid"]
+    body = r.json()
+    assert list(body) == ["from", "to", "page_size", "next_page_token", "activity_logs"]
+    assert body["from"] == body["to"] == TODAY.isoformat() and body["page_size"] == 5
+    assert len(body["activity_logs"]) == 5
+    for rec in body["activity_logs"]:
+        assert list(rec) == ACTIVITY_KEYS
+        assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ", rec["time"])
+        assert rec["type"] in ("Sign in", "Sign out")
+        assert rec["client_type"] in ("Browser", "win", "mac", "iPhone", "android", "linux", "iPad")
+        assert (rec["version"] == "-") == (rec["client_type"] == "Browser")
+        assert rec["email"].endswith("@example.com")
+
+    since = TODAY - timedelta(days=3)
+    r = get(client, emu, "operationlogs", tok, **{"from": since.isoformat(), "to": TODAY.isoformat()})
+    body = r.json()
+    assert list(body) == ["from", "to", "page_size", "next_page_token", "operation_logs"]
+    assert body["page_size"] == 30 and len(body["operation_logs"]) == 30  # default page size
+    assert all(list(rec) == OPERATION_KEYS for rec in body["operation_logs"])
+    # page_size above 300 is served as 300.
+    r = get(client, emu, "operationlogs", tok, page_size=1000, **{"from": since.isoformat(), "to": TODAY.isoformat()})
+    assert r.json()["page_size"] == 300 and len(r.json()["operation_logs"]) == 300
+
+
+def test_newest_first_pagination_to_inclusive_and_truth(emu, client):
+    tok = fetch_token(client, emu)
+    since, until = TODAY - timedelta(days=6), TODAY - timedelta(days=1)
+    for endpoint, kind in (("activities", "activity"), ("operationlogs", "operation")):
+        records, pages = read_all(client, emu, endpoint, tok, since, until, page_size=100)
+        assert pages > 3
+        times = [r["time"] for r in records]
+        assert times == sorted(times, reverse=True)  # newest first
+        days = {t[:10] for t in times}
+        assert until.isoformat() in days and since.isoformat() in days  # `to` is inclusive
+        assert days <= {(since + timedelta(days=i)).isoformat() for i in range(6)}
+        truth = emu.truth(kind, since, until)
+        assert records == truth  # same dicts, same order, nothing lost or doubled
+        key = lambda r: json.dumps(r, sort_keys=True)  # noqa: E731
+        assert Counter(map(key, records)) == Counter(map(key, truth))
+    # A one-day window holds exactly that day, including its last second.
+    day = TODAY - timedelta(days=2)
+    one, _ = read_all(client, emu, "activities", tok, day, day)
+    assert {r["time"][:10] for r in one} == {day.isoformat()}
+
+
+def test_category_filter(emu, client):
+    tok = fetch_token(client, emu)
+    since = TODAY - timedelta(days=10)
+    users, _ = read_all(client, emu, "operationlogs", tok, since, TODAY, category_type="user")
+    assert users and {r["category_type"] for r in users} <= {"User", "user"}
+    rooms, _ = read_all(client, emu, "operationlogs", tok, since, TODAY, category_type="zoom_rooms")
+    assert rooms and {r["category_type"] for r in rooms} == {"Zoom Rooms"}
+    everything, _ = read_all(client, emu, "operationlogs", tok, since, TODAY, category_type="all")
+    assert len(everything) == len(emu.truth("operation", since, TODAY))
+    r = get(client, emu, "operationlogs", tok, category_type="nonsense",
+            **{"from": since.isoformat(), "to": TODAY.isoformat()})
+    assert_error(r, 400, 300)
+
+
+def test_date_errors(emu, client):
+    tok = fetch_token(client, emu)
+
+    def call(endpoint="activities", **params):
+        return get(client, emu, endpoint, tok, **params)
+
+    start = TODAY - timedelta(days=40)
+    ok_end = add_months(start, 1)
+    assert call(**{"from": start.isoformat(), "to": ok_end.isoformat()}).status_code == 200
+    assert_error(call(**{"from": start.isoformat(), "to": (ok_end + timedelta(days=1)).isoformat()}), 400, 300)
+    # Month arithmetic clamps: Jan 31 + 1 month = Feb 28 (2026).
+    assert call(**{"from": "2026-01-31", "to": "2026-02-28"}).status_code == 200
+    assert_error(call(**{"from": "2026-01-31", "to": "2026-03-01"}), 400, 300)
+    oldest = add_months(TODAY, -6)
+    assert call(**{"from": oldest.isoformat(), "to": oldest.isoformat()}).status_code == 200
+    old = oldest - timedelta(days=1)
+    assert_error(call(**{"from": old.isoformat(), "to": old.isoformat()}), 400, 300)
+    assert_error(call(**{"from": "2026/03/01", "to": "2026-03-02"}), 400, 300)
+    assert_error(call(**{"from": "2026-03-10", "to": "2026-03-09"}), 400, 300)
+    assert_error(call("operationlogs"), 400, 300)  # from and to are required there
+
+
+def test_page_token_expired_mismatched_and_forged(client):
+    clock = Clock()
+    with make(now=clock, page_token_ttl=900) as e:
+        tok = fetch_token(client, e)
+        window = {"from": (TODAY - timedelta(days=5)).isoformat(), "to": TODAY.isoformat()}
+        first = get(client, e, "activities", tok, page_size=10, **window).json()
+        page_token = first["next_page_token"]
+        assert page_token
+        msg = "The next page token is invalid or expired."
+        other = {"from": (TODAY - timedelta(days=4)).isoformat(), "to": TODAY.isoformat()}
+        assert_error(get(client, e, "activities", tok, next_page_token=page_token, **other), 400, 300, msg)
+        assert_error(get(client, e, "operationlogs", tok, next_page_token=page_token, **window), 400, 300, msg)
+        forged = page_token[:-3] + ("AAA" if not page_token.endswith("AAA") else "BBB")
+        assert_error(get(client, e, "activities", tok, next_page_token=forged, **window), 400, 300, msg)
+        clock.advance(600)
+        assert get(client, e, "activities", tok, next_page_token=page_token, **window).status_code == 200
+        clock.advance(301)  # now older than 15 minutes
+        assert_error(get(client, e, "activities", tok, next_page_token=page_token, **window), 400, 300, msg)
+
+
+def test_arrivals_shift_pages(client):
+    with make(arrivals_per_request=3) as e:
+        tok = fetch_token(client, e)
+        day = {"from": TODAY.isoformat(), "to": TODAY.isoformat(), "page_size": 10}
+        p1 = get(client, e, "activities", tok, **day).json()
+        p2 = get(client, e, "activities", tok, next_page_token=p1["next_page_token"], **day).json()
+        # Three records arrived at the head before page 2 was cut: page 1's tail comes back.
+        assert p2["activity_logs"][:3] == p1["activity_logs"][-3:]
+        assert all(r["time"] == "2026-03-18T12:00:00Z" for r in p1["activity_logs"][:3])
+        ops = get(client, e, "operationlogs", tok, **day).json()["operation_logs"]
+        assert [r["time"] for r in ops[:3]] == ["2026-03-18T12:00:00Z"] * 3
+
+
+def test_visibility_follows_the_clock_and_add_records(client):
+    clock = Clock()
+    with make(now=clock) as e:
+        before = e.truth("activity", TODAY, TODAY)
+        assert before and all(r["time"] <= "2026-03-18T12:00:00Z" for r in before)
+        clock.advance(6 * 3600)
+        later = e.truth("activity", TODAY, TODAY)
+        assert len(later) > len(before) and later[-len(before):] == before
+
+        # A late record with an old time, and one sharing a second with an existing record.
+        day = TODAY - timedelta(days=3)
+        existing = e.truth("activity", day, day)[5]
+        late = {"email": "late.comer@example.com", "time": f"{day.isoformat()}T10:00:00Z", "type": "Sign in",
+                "ip_address": "198.51.100.7", "client_type": "win", "version": "5.17.5.31030"}
+        twin = dict(existing, email="same.second@example.com")
+        e.add_records("activity", [late, twin])
+        truth = e.truth("activity", day, day)
+        assert late in truth
+        same = [r for r in truth if r["time"] == existing["time"]]
+        assert same[-1] == twin  # store order: added after the records already at that second
+        tok = fetch_token(client, e)
+        served, _ = read_all(client, e, "activities", tok, day, day)
+        assert served == truth
+
+
+# ---- faults ------------------------------------------------------------------------
+
+def test_fault_429_qps_and_daily(client):
+    with make() as e:
+        tok = fetch_token(client, e)
+        e.inject("429_qps")
+        r = get(client, e, "activities", tok)
+        assert_error(r, 429, 429, "You have reached the maximum per-second rate limit for this API. Try again later.")
+        assert r.headers["X-RateLimit-Type"] == "QPS" and r.headers["Retry-After"] == "1"
+        assert r.headers["X-RateLimit-Category"] == "Heavy"
+        assert "X-RateLimit-Limit" in r.headers and r.headers["X-RateLimit-Remaining"] == "0"
+        e.inject("429_qps", retry_after=5)
+        assert get(client, e, "activities", tok).headers["Retry-After"] == "5"
+        e.inject("429_daily", count=2)
+        for _ in range(2):
+            r = get(client, e, "activities", tok)
+            body = assert_error(r, 429, 429)
+            assert body["message"].startswith("You have reached the maximum daily rate limit for this API")
+            assert r.headers["X-RateLimit-Type"] == "Daily-limit"
+            assert r.headers["Retry-After"] == "2026-03-18T12:00:02Z"  # ISO timestamp, not seconds
+        e.inject("429_daily", retry_after_at=datetime(2026, 3, 19, tzinfo=timezone.utc))
+        assert get(client, e, "activities", tok).headers["Retry-After"] == "2026-03-19T00:00:00Z"
+        assert get(client, e, "activities", tok).status_code == 200  # queue drained
+        assert e.stats["status"][429] == 5
+
+
+def test_fault_server_errors_slow_and_nonjson(client):
+    with make() as e:
+        tok = fetch_token(client, e)
+        e.inject("500")
+        e.inject("503")
+        assert get(client, e, "activities", tok).status_code == 500
+        assert get(client, e, "activities", tok).status_code == 503
+        e.inject("slow", delay=0.4)
+        started = time.monotonic()
+        assert get(client, e, "activities", tok).status_code == 200
+        assert time.monotonic() - started >= 0.4
+        e.inject("nonjson")
+        r = get(client, e, "activities", tok)
+        assert r.status_code == 200 and r.headers["content-type"].startswith("text/html")
+        assert "Bad Gateway" in r.text
+        with pytest.raises(json.JSONDecodeError):
+            json.loads(r.text)
+        # The token endpoint is left alone unless asked.
+        e.inject("500", target="token")
+        assert get(client, e, "activities", tok).status_code == 200
+        r = client.post(e.token_url, params={"grant_type": "account_credentials", "account_id": e.config.account_id},
+                        auth=(e.config.client_id, e.config.client_secret))
+        assert r.status_code == 500
+
+
+def test_fault_reset_and_truncated(client):
+    with make() as e:
+        tok = fetch_token(client, e)
+        e.inject("reset")
+        with pytest.raises(httpx.TransportError):
+            get(client, e, "activities", tok)
+        e.inject("truncated")
+        with pytest.raises(httpx.RemoteProtocolError):
+            get(client, e, "activities", tok, page_size=300, **{"from": (TODAY - timedelta(days=5)).isoformat()})
+        assert get(client, e, "activities", tok).status_code == 200  # the next connection is fine
+        stats = e.stats
+        assert stats["resets"] == 1 and stats["truncated"] == 1
+
+
+def test_fault_expire_access_token(client):
+    with make() as e:
+        tok = fetch_token(client, e)
+        e.inject("expire_access_token")
+        assert_error(get(client, e, "activities", tok), 401, 124, "Access token is expired.")
+        assert_error(get(client, e, "activities", tok), 401, 124, "Access token is expired.")
+        assert get(client, e, "activities", fetch_token(client, e)).status_code == 200
+
+
+def test_fault_expire_page_token(client):
+    with make() as e:
+        tok = fetch_token(client, e)
+        window = {"from": (TODAY - timedelta(days=3)).isoformat(), "to": TODAY.isoformat(), "page_size": 10}
+        e.inject("expire_page_token")
+        first = get(client, e, "activities", tok, **window)  # no page token: not affected
+        assert first.status_code == 200
+        page_token = first.json()["next_page_token"]
+        assert_error(get(client, e, "activities", tok, next_page_token=page_token, **window), 400, 300,
+                     "The next page token is invalid or expired.")
+        assert get(client, e, "activities", tok, next_page_token=page_token, **window).status_code == 200
+
+
+def test_fault_revoke(client):
+    with make() as e:
+        tok = fetch_token(client, e)
+        e.inject("revoke")
+        assert_error(get(client, e, "activities", tok), 401, 124)
+        r = client.post(e.token_url, params={"grant_type": "account_credentials", "account_id": e.config.account_id},
+                        auth=(e.config.client_id, e.config.client_secret))
+        assert r.status_code in (400, 401) and r.json()["error"] == "invalid_client"
+        e.clear_faults()
+        assert get(client, e, "activities", fetch_token(client, e)).status_code == 200
+
+
+def test_unknown_fault_kind_is_refused():
+    e = make()
+    with pytest.raises(ValueError):
+        e.inject("gremlins")
+
+
+# ---- rate limits -------------------------------------------------------------------
+
+@pytest.mark.parametrize("lowercase", [False, True])
+def test_qps_limit(client, lowercase):
+    with make(qps_limit=2, lowercase_headers=lowercase) as e:
+        tok = fetch_token(client, e)
+        statuses = [get(client, e, "activities", tok) for _ in range(3)]
+        assert [r.status_code for r in statuses[:2]] == [200, 200]
+        r = statuses[2]
+        assert_error(r, 429, 429)
+        names = {k.decode() for k, _ in r.headers.raw}
+        wanted = {"X-RateLimit-Limit", "X-RateLimit-Remaining", "X-RateLimit-Category", "X-RateLimit-Type",
+                  "Retry-After"}
+        assert (wanted if not lowercase else {n.lower() for n in wanted}) <= names
+        assert r.headers["x-ratelimit-type"] == "QPS" and r.headers["x-ratelimit-limit"] == "2"
+        assert int(r.headers["retry-after"]) >= 1
+        time.sleep(1.05)
+        assert get(client, e, "activities", tok).status_code == 200
+
+
+def test_daily_limit_without_retry_after(client):
+    clock = Clock()
+    with make(now=clock, daily_limit=3, retry_after=False) as e:
+        tok = fetch_token(client, e)
+        remaining = [get(client, e, "activities", tok).headers["X-RateLimit-Remaining"] for _ in range(3)]
+        assert remaining == ["2", "1", "0"]
+        r = get(client, e, "activities", tok)
+        assert_error(r, 429, 429)
+        assert r.headers["X-RateLimit-Type"] == "Daily-limit" and "Retry-After" not in r.headers
+        clock.now = datetime(2026, 3, 19, 0, 0, 1, tzinfo=timezone.utc)  # the cap resets at 00:00 UTC
+        assert get(client, e, "activities", fetch_token(client, e)).status_code == 200
+
+
+def test_daily_limit_retry_after_is_next_midnight(client):
+    with make(daily_limit=1) as e:
+        tok = fetch_token(client, e)
+        assert get(client, e, "activities", tok).status_code == 200
+        r = get(client, e, "activities", tok)
+        assert r.status_code == 429 and r.headers["Retry-After"] == "2026-03-19T00:00:00Z"
+
+
+# ---- the generated account ---------------------------------------------------------
+
+def test_determinism_across_emulators():
+    a, b = make(seed=11), make(seed=11)
+    days = [TODAY - timedelta(days=i) for i in (1, 30, 90, 150)]
+    for kind in ("activity", "operation"):
+        # Different access order: b builds the days oldest first.
+        got_b = {d: b.truth(kind, d, d) for d in reversed(days)}
+        for d in days:
+            assert a.truth(kind, d, d) == got_b[d]
+    assert make(seed=12).truth("activity", days[0], days[0]) != a.truth("activity", days[0], days[0])
+
+
+def test_repeats_midnight_and_addresses(emu):
+    since = TODAY - timedelta(days=30)
+    for kind in ("activity", "operation"):
+        records = emu.truth(kind, since, TODAY - timedelta(days=1))
+        repeats = sum(1 for x, y in zip(records, records[1:]) if x == y)
+        assert repeats >= 3  # exact true repeats, same second and fields, both served
+        times = {r["time"][11:] for r in records}
+        assert "00:00:00Z" in times and "23:59:59Z" in times
+    activity = emu.truth("activity", since, TODAY)
+    rate = sum(1 for x, y in zip(activity, activity[1:]) if x == y) / len(activity)
+    assert 0.002 < rate < 0.03
+    for rec in activity:
+        ip = ipaddress.ip_address(rec["ip_address"])
+        assert any(ip in net for net in DOC_NETS if net.version == ip.version)
+        assert geo.lookup(rec["ip_address"]) is not None
+    assert any(":" in r["ip_address"] for r in activity) and len({r["email"] for r in activity}) > 20
+    assert len(activity) / 31 == pytest.approx(120, rel=0.3)
+
+
+def test_every_operation_detail_shape(emu):
+    ops = emu.truth("operation", TODAY - timedelta(days=30), TODAY)
+    details = [r["operation_detail"] for r in ops]
+
+    def has(pattern):
+        return any(re.search(pattern, d) for d in details)
+
+    assert has(r"^[A-Za-z][\w ()-]*\S  - [^:]+: from On to Off$")              # Section  - Setting: from On to Off
+    assert has(r"Have at least specified length of characters: from \d+ to \d+ - ")  # numeric, several changes
+    assert has(r"^Quality Settings - Audio  - ")                                 # hyphen in the section name
+    assert has(r"Sign-In") and has(r"Co-Owner")                                  # hyphens inside values
+    assert has(r": set to  - ")                                                  # empty "set to" value
+    assert has(r": set to \w")
+    assert has(r"^Activate User \S+@\S+ $") and has(r"^Deactivate User \S+@\S+ $")  # trailing space
+    assert has(r"^Edit Group [^-]+ $")                                           # no change list
+    assert has(r"^Add Group ")
+    assert has(r"^Change Role  - \S+@\S+: from (Member|User) to (Admin|Co-Owner|Billing Admin|Owner)$")
+    assert has(r"^Update User \S+  - User Role: from Member to Admin$")
+    assert has(r"^Add User \S+  - User Type: \w+ - Department: ")
+    assert has(r"^Delete User \S+ $")
+    assert has(r"^Update a Channel .+  - Cloud Storage Retention: set to  - Name: from ")
+    assert has(r"^Assign admin for channel ")
+    categories = {r["category_type"] for r in ops}
+    assert {"Account", "User", "User Group", "Zoom Rooms", "Recording", "Role", "Channels", "Billing",
+            "User Settings"} <= categories
+    actions = {r["action"] for r in ops}
+    assert {"Update", "Add", "Delete", "Batch Update", "SCIM API - Update"} <= actions
+    assert any(r["category_type"] == "Recording" and r["action"] == "Delete" for r in ops)
+    lower = [r for r in ops if r["category_type"] == "user"]
+    assert lower and all(r["action"] == "delete" and r["operation_detail"].startswith("delete user - ") for r in lower)
+    assert any("+" in r["operator"] for r in ops)  # an operator address that needs careful parsing
+
+
+def test_evicted_days_regenerate_identically():
+    from collector.emulator.dataset import Generator
+    from collector.emulator.store import RecordStore
+
+    gen = Generator(EmulatorConfig(seed=5))
+    first = TODAY - timedelta(days=80)
+    store = RecordStore("activity", lambda d: gen.day("activity", d), first, max_cached_records=1)
+    now_ts = int(NOW.timestamp())
+    before = store.truth(first, first, now_ts)
+    for i in range(1, 80):  # push the first day out of the cache
+        store.truth(first + timedelta(days=i), first + timedelta(days=i), now_ts)
+    assert store.counters()["generated_days"] == 80
+    assert store.truth(first, first, now_ts) == before
+    assert store.counters()["generated_days"] == 81
+
+
+def test_geo_table_covers_documentation_space_only():
+    seen = set()
+    for block in geo.GEO_BLOCKS:
+        net = ipaddress.ip_network(block.network)
+        assert any(net.subnet_of(doc) for doc in DOC_NETS if doc.version == net.version)
+        assert -90 <= block.latitude <= 90 and -180 <= block.longitude <= 180
+        assert 64496 <= block.asn <= 64511
+        seen.add(block.city)
+    assert {"New York", "London", "Frankfurt", "Tokyo", "São Paulo", "Sydney", "Mumbai", "Lagos"} <= seen
+    assert geo.lookup("192.0.2.70").city == "San Francisco"
+    assert geo.lookup("8.8.8.8") is None and geo.lookup("not an ip") is None
+
+
+# ---- housekeeping ------------------------------------------------------------------
+
+def test_stats_and_lifecycle(client):
+    e = make()
+    with pytest.raises(RuntimeError):
+        _ = e.port
+    with e:
+        assert e.api_url == e.base_url + "/v2" and e.token_url == e.base_url + "/oauth/token"
+        tok = fetch_token(client, e)
+        get(client, e, "activities", tok)
+        assert client.get(e.base_url + "/nowhere").status_code == 404
+        stats = e.stats
+        assert stats["requests"] == 3 and stats["report_requests"] == 1 and stats["token_requests"] == 1
+        assert stats["status"] == {200: 2, 404: 1}
+        assert stats["paths"]["/v2/report/activities"] == 1
+        base = e.base_url
+    with pytest.raises(httpx.ConnectError):  # stopped means stopped
+        client.get(base + "/v2/report/activities")
+
+
+def test_cli_arguments_and_serve_forever():
+    import argparse
+
+    from collector.emulator.cli import add_arguments, config_from_args
+
+    parser = argparse.ArgumentParser()
+    add_arguments(parser)
+    argv = ["--port", "0", "--seed", "3", "--qps-limit", "10", "--lowercase-headers", "--no-retry-after",
+            "--arrivals-per-request", "2"]
+    cfg = config_from_args(parser.parse_args(argv))
+    assert (cfg.seed, cfg.qps_limit, cfg.lowercase_headers, cfg.retry_after, cfg.arrivals_per_request) == \
+        (3, 10, True, False, 2)
+
+    root = Path(__file__).resolve().parents[1]
+    code = "import sys; from collector.emulator.cli import main; sys.exit(main(['--port', '0']))"
+    proc = subprocess.Popen([sys.executable, "-c", code], cwd=root, stderr=subprocess.PIPE, text=True,
+                            env={**os.environ, "PYTHONPATH": str(root)})
+    try:
+        line = proc.stderr.readline()
+        url = re.search(r"ZOOM_API_URL=(\S+)", line).group(1)
+        for name in ("ZOOM_OAUTH_TOKEN_URL=", "ZOOM_ACCOUNT_ID=emulator-account", "ZOOM_CLIENT_ID=emulator-client",
+                     "ZOOM_CLIENT_SECRET", "emulator-secret"):
+            assert name in line
+        with httpx.Client() as c:
+            assert c.get(url + "/report/activities").status_code == 401
+        proc.send_signal(signal.SIGINT)
+        assert proc.wait(10) == 0
+        rest = proc.stderr.read()
+        assert rest == "" and "Traceback" not in line
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+        proc.stderr.close()
