@@ -367,6 +367,30 @@ def test_fault_expire_access_token(client):
         assert_error(get(client, e, "activities", tok), 401, 124, "Access token is expired.")
         assert_error(get(client, e, "activities", tok), 401, 124, "Access token is expired.")
         assert get(client, e, "activities", fetch_token(client, e)).status_code == 200
+        # Several expiries hit one token after another; a replacement token is honoured once first,
+        # as Zoom never expires a token at its first use.
+        e.inject("expire_access_token", count=2)
+        first = fetch_token(client, e)
+        assert get(client, e, "activities", first).status_code == 200
+        assert_error(get(client, e, "activities", first), 401, 124, "Access token is expired.")
+        second = fetch_token(client, e)
+        assert get(client, e, "activities", second).status_code == 200
+        assert_error(get(client, e, "activities", second), 401, 124, "Access token is expired.")
+        third = fetch_token(client, e)
+        assert [get(client, e, "activities", third).status_code for _ in range(3)] == [200, 200, 200]
+
+
+def test_live_knobs(client):
+    with make(arrivals_per_request=2) as e:
+        tok = fetch_token(client, e)
+        before = len(e.truth("activity", TODAY, TODAY))
+        get(client, e, "activities", tok)
+        assert len(e.truth("activity", TODAY, TODAY)) == before + 2
+        e.config.arrivals_per_request = 0
+        e.config.qps_limit = 1
+        get(client, e, "activities", tok)
+        assert len(e.truth("activity", TODAY, TODAY)) == before + 2
+        assert get(client, e, "activities", tok).status_code == 429
 
 
 def test_fault_expire_page_token(client):

@@ -1,0 +1,338 @@
+"""Zoom semantics, free of sockets: OAuth token endpoint, the two report endpoints,
+faults and rate limits. `ZoomApi.handle` turns one parsed request into a Reply."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hmac
+import json
+import threading
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
+from typing import Callable, Optional
+from urllib.parse import parse_qs
+
+from .config import EmulatorConfig
+from .dataset import Generator
+from .faults import Fault, FaultQueue
+from .opdetails import CATEGORY_FILTERS
+from .ratelimit import RateLimiter
+from .store import RecordStore
+from .timeutil import add_months, format_iso, next_midnight, parse_day
+from .tokens import AccessTokens, PageTokens
+
+JSON = "application/json;charset=UTF-8"
+MAX_PAGE_SIZE = 300
+DEFAULT_PAGE_SIZE = 30
+
+# endpoint name -> (store kind, records key, granular scope)
+ENDPOINTS = {
+    "activities": ("activity", "activity_logs", "report:read:user_activities:admin"),
+    "operationlogs": ("operation", "operation_logs", "report:read:operation_logs:admin"),
+}
+CLASSIC_SCOPE = "report:read:admin"
+PAGE_TOKEN_ERROR = "The next page token is invalid or expired."
+QPS_MESSAGE = "You have reached the maximum per-second rate limit for this API. Try again later."
+DAILY_MESSAGE = "You have reached the maximum daily rate limit for this API. Try again later."
+BAD_GATEWAY_HTML = (b"<html>\r\n<head><title>502 Bad Gateway</title></head>\r\n<body>\r\n"
+                    b"<center><h1>502 Bad Gateway</h1></center>\r\n</body>\r\n</html>\r\n")
+
+
+@dataclass
+class Reply:
+    status: int
+    body: bytes = b""
+    headers: list = field(default_factory=list)
+    content_type: str = JSON
+    action: str = "send"      # send | reset | truncate
+
+
+def _json(status: int, obj, headers: Optional[list] = None) -> Reply:
+    return Reply(status, json.dumps(obj, ensure_ascii=False, separators=(",", ":")).encode(), headers or [])
+
+
+def _error(status: int, code: int, message: str, headers: Optional[list] = None) -> Reply:
+    return _json(status, {"code": code, "message": message}, headers)
+
+
+_NONE: frozenset = frozenset()
+_SPARE_REPLACEMENT = frozenset({"expire_access_token"})
+
+
+class _BadRequest(Exception):
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+class ZoomApi:
+    def __init__(self, cfg: EmulatorConfig, stores: dict[str, RecordStore], generator: Generator,
+                 faults: FaultQueue, clock: Callable[[], datetime], stopping: threading.Event) -> None:
+        self.cfg = cfg
+        self.stores = stores
+        self.generator = generator
+        self.faults = faults
+        self.clock = clock
+        self.stopping = stopping
+        self.base_url = ""
+        self.tokens = AccessTokens(cfg)
+        self.page_tokens = PageTokens()
+        self.limiter = RateLimiter(cfg)
+        self._arrivals = 0
+        self._lock = threading.Lock()
+        self._stats = {"requests": 0, "report_requests": 0, "token_requests": 0, "resets": 0,
+                       "truncated": 0, "faults": 0}
+        self._status: Counter = Counter()
+        self._paths: Counter = Counter()
+
+    # ---- bookkeeping ----------------------------------------------------------
+    def _count(self, key: str, n: int = 1) -> None:
+        with self._lock:
+            self._stats[key] += n
+
+    def record_status(self, status: Optional[int]) -> None:
+        with self._lock:
+            if status is None:
+                self._stats["resets"] += 1
+            else:
+                self._status[status] += 1
+
+    def count_truncated(self) -> None:
+        self._count("truncated")
+
+    def stats(self) -> dict:
+        with self._lock:
+            out = dict(self._stats)
+            out["status"] = dict(self._status)
+            out["paths"] = dict(self._paths)
+        out["generation"] = {kind: store.counters() for kind, store in self.stores.items()}
+        return out
+
+    def _name(self, name: str) -> str:
+        return name.lower() if self.cfg.lowercase_headers else name
+
+    def _sleep(self, seconds: float) -> None:
+        self.stopping.wait(max(0.0, float(seconds)))  # wakes early when the emulator stops
+
+    # ---- dispatch -----------------------------------------------------------
+    def handle(self, method: str, path: str, query: str, headers, body: bytes) -> Reply:
+        with self._lock:
+            self._stats["requests"] += 1
+            self._paths[path] += 1
+        if path == "/oauth/token":
+            self._count("token_requests")
+            if method != "POST":
+                return _error(405, 405, "Method not allowed.")
+            return self._with_fault("token", headers, lambda: self._token(query, headers, body))
+        if path.startswith("/v2/report/") and path[11:] in ENDPOINTS:
+            self._count("report_requests")
+            if method != "GET":
+                return _error(405, 405, "Method not allowed.")
+            endpoint = path[11:]
+            return self._with_fault(endpoint, headers, lambda: self._report(endpoint, query, headers))
+        if path == "/emulator/stats" and method == "GET":
+            return _json(200, self.stats())
+        return _error(404, 404, "Not found.")
+
+    def _with_fault(self, endpoint: str, headers, answer: Callable[[], Reply]) -> Reply:
+        if endpoint != "token" and self.faults.revoked:
+            return _error(401, 124, "Invalid access token.")
+        skip = _SPARE_REPLACEMENT if self.tokens.is_replacement(_bearer(headers.get("Authorization"))) else _NONE
+        fault = self.faults.take(endpoint, skip)
+        if fault is None:
+            return answer()
+        self._count("faults")
+        early = self._fault_reply(fault, headers)
+        if early is not None:
+            return early
+        reply = answer()
+        if fault.kind == "truncated" and reply.status == 200:
+            reply.action = "truncate"
+        return reply
+
+    def _fault_reply(self, fault: Fault, headers) -> Optional[Reply]:
+        """Reply for faults that replace the answer; None when the answer still goes out."""
+        kind, p = fault.kind, fault.params
+        if kind == "slow":
+            self._sleep(p.get("delay", 2.0))
+            return None
+        if kind == "truncated":
+            return None
+        if kind == "reset":
+            return Reply(0, action="reset")
+        if kind == "500":
+            return _error(500, 500, "Internal server error.")
+        if kind == "503":
+            return _error(503, 503, "Service temporarily unavailable.")
+        if kind == "nonjson":
+            return Reply(200, BAD_GATEWAY_HTML, content_type="text/html")
+        if kind == "429_qps":
+            return self._too_many("QPS", self.cfg.qps_limit or 40, str(p.get("retry_after", 1)))
+        if kind == "429_daily":
+            at = p.get("retry_after_at")
+            if at is None:
+                at = self.clock() + timedelta(seconds=2)
+            when = format_iso(at) if isinstance(at, datetime) else str(at)
+            return self._too_many("Daily-limit", self.cfg.daily_limit or 60000, when)
+        if kind == "expire_access_token":
+            # That token stays dead: the client must fetch a new one.
+            self.tokens.expire(_bearer(headers.get("Authorization")))
+            return _error(401, 124, "Access token is expired.")
+        return None
+
+    def _too_many(self, kind: str, limit, retry_after: str) -> Reply:
+        n = self._name
+        headers = [(n("X-RateLimit-Category"), "Heavy"), (n("X-RateLimit-Type"), kind),
+                   (n("X-RateLimit-Limit"), str(limit)), (n("X-RateLimit-Remaining"), "0")]
+        if self.cfg.retry_after:
+            headers.append((n("Retry-After"), retry_after))
+        return _error(429, 429, QPS_MESSAGE if kind == "QPS" else DAILY_MESSAGE, headers)
+
+    # ---- OAuth ----------------------------------------------------------------
+    def _token(self, query: str, headers, body: bytes) -> Reply:
+        params = {k: v[0] for k, v in parse_qs(query, keep_blank_values=True).items()}
+        if body:
+            try:
+                form = parse_qs(body.decode("utf-8"), keep_blank_values=True)
+            except UnicodeDecodeError:
+                form = {}
+            for k, v in form.items():
+                params.setdefault(k, v[0])
+        client_id, secret = _basic(headers.get("Authorization"))
+        good = (client_id is not None
+                and hmac.compare_digest(client_id.encode(), self.cfg.client_id.encode())
+                and hmac.compare_digest(secret.encode(), self.cfg.client_secret.encode()))
+        if not good or self.faults.revoked:
+            return _json(401, {"reason": "Invalid client_id or client_secret", "error": "invalid_client"})
+        if params.get("grant_type") != "account_credentials":
+            return _json(400, {"reason": "unsupported grant type", "error": "unsupported_grant_type"})
+        if params.get("account_id") != self.cfg.account_id:
+            return _json(400, {"reason": "Invalid account_id", "error": "invalid_request"})
+        token = self.tokens.issue(self.clock().timestamp())
+        return _json(200, {"access_token": token, "token_type": "bearer", "expires_in": self.cfg.token_ttl,
+                           "scope": " ".join(self.cfg.scopes), "api_url": self.base_url})
+
+    # ---- reports --------------------------------------------------------------
+    def _report(self, endpoint: str, query: str, headers) -> Reply:
+        kind, key, granular = ENDPOINTS[endpoint]
+        now = self.clock()
+        now_ts = now.timestamp()
+        bearer = _bearer(headers.get("Authorization"))
+        state, scopes = self.tokens.check(bearer, now_ts)
+        if state == "invalid":
+            return _error(401, 124, "Invalid access token.")
+        if state == "expired":
+            return _error(401, 124, "Access token is expired.")
+        if granular not in scopes and CLASSIC_SCOPE not in scopes:
+            return _error(400, 4711, f"Invalid access token, does not contain scopes:[{granular}, {CLASSIC_SCOPE}].")
+
+        verdict, wait, remaining = self.limiter.admit(time.monotonic(), now.date())
+        if verdict == "QPS":
+            return self._too_many("QPS", self.cfg.qps_limit, str(wait))
+        if verdict == "Daily-limit":
+            return self._too_many("Daily-limit", self.cfg.daily_limit, format_iso(next_midnight(now)))
+
+        try:
+            since, until, size, category, offset = self._query(endpoint, query, now)
+        except _BadRequest as exc:
+            return _error(400, 300, exc.message)
+
+        store = self.stores[kind]
+        if self.cfg.arrivals_per_request:
+            self._arrive(kind, store, int(now_ts))
+        records, total = store.page(since, until, int(now_ts), None if category == "all" else category, offset, size)
+        next_offset = offset + len(records)
+        token = ""
+        if next_offset < total:
+            token = self.page_tokens.encode(endpoint, since.isoformat(), until.isoformat(), category,
+                                            next_offset, now_ts)
+        page = {"from": since.isoformat(), "to": until.isoformat(), "page_size": size,
+                "next_page_token": token, key: records}
+        extra = []
+        if remaining is not None:
+            n = self._name
+            extra = [(n("X-RateLimit-Category"), "Heavy"), (n("X-RateLimit-Limit"), str(self.cfg.daily_limit)),
+                     (n("X-RateLimit-Remaining"), str(remaining))]
+        return _json(200, page, extra)
+
+    def _query(self, endpoint: str, query: str, now: datetime):
+        q = {k: v[0] for k, v in parse_qs(query, keep_blank_values=True).items()}
+        today = now.astimezone(timezone.utc).date()
+        raw_from, raw_to = q.get("from") or "", q.get("to") or ""
+        if endpoint == "operationlogs" and not (raw_from and raw_to):
+            raise _BadRequest("The from and to dates are required.")
+        try:
+            until = parse_day(raw_to) if raw_to else today
+        except ValueError:
+            raise _BadRequest("Invalid date format for 'to'; use yyyy-mm-dd.") from None
+        try:
+            since = parse_day(raw_from) if raw_from else until
+        except ValueError:
+            raise _BadRequest("Invalid date format for 'from'; use yyyy-mm-dd.") from None
+        if until < since:
+            raise _BadRequest("The 'to' date cannot be earlier than the 'from' date.")
+        if until > add_months(since, 1):
+            raise _BadRequest("The date range cannot exceed one month.")
+        if since < add_months(today, -6):
+            raise _BadRequest("Report data is only available for the last six months.")
+
+        raw_size = q.get("page_size") or ""
+        try:
+            size = int(raw_size) if raw_size else DEFAULT_PAGE_SIZE
+        except ValueError:
+            raise _BadRequest("Invalid page_size.") from None
+        if size < 1:
+            raise _BadRequest("Invalid page_size.")
+        size = min(size, MAX_PAGE_SIZE)
+
+        category = "all"
+        if endpoint == "operationlogs":
+            category = (q.get("category_type") or "all").lower()
+            if category not in CATEGORY_FILTERS:
+                raise _BadRequest(f"Invalid category_type: {q.get('category_type')}.")
+
+        offset = 0
+        token = q.get("next_page_token") or ""
+        if token:
+            if self.faults.take_page_token_expiry():
+                raise _BadRequest(PAGE_TOKEN_ERROR)
+            decoded = self.page_tokens.decode(token)
+            if decoded is None:
+                raise _BadRequest(PAGE_TOKEN_ERROR)
+            t_endpoint, t_from, t_to, t_category, offset, issued = decoded
+            if (t_endpoint, t_from, t_to, t_category) != (endpoint, since.isoformat(), until.isoformat(), category):
+                raise _BadRequest(PAGE_TOKEN_ERROR)
+            if now.timestamp() - issued > self.cfg.page_token_ttl:
+                raise _BadRequest(PAGE_TOKEN_ERROR)
+        return since, until, size, category, offset
+
+    def _arrive(self, kind: str, store: RecordStore, ts: int) -> None:
+        n = self.cfg.arrivals_per_request
+        with self._lock:
+            first = self._arrivals
+            self._arrivals += n
+        store.add_at(ts, [self.generator.arrival(kind, ts, first + i) for i in range(n)])
+
+
+def _bearer(value: Optional[str]) -> Optional[str]:
+    if not value:
+        return None
+    scheme, _, token = value.partition(" ")
+    return token.strip() if scheme.lower() == "bearer" and token.strip() else None
+
+
+def _basic(value: Optional[str]) -> tuple[Optional[str], str]:
+    if not value:
+        return None, ""
+    scheme, _, encoded = value.partition(" ")
+    if scheme.lower() != "basic":
+        return None, ""
+    try:
+        decoded = base64.b64decode(encoded.strip(), validate=True).decode("utf-8")
+    except (binascii.Error, UnicodeDecodeError):
+        return None, ""
+    client_id, sep, secret = decoded.partition(":")
+    return (client_id, secret) if sep else (None, "")

@@ -1,0 +1,55 @@
+"""Knobs of the local Zoom emulator (one frozen record, shared by every part)."""
+
+from __future__ import annotations
+
+import dataclasses
+from datetime import datetime
+from typing import Callable, Optional
+
+DEFAULT_ACCOUNT_ID = "emulator-account"
+DEFAULT_CLIENT_ID = "emulator-client"
+# Documented on purpose: the emulator is a local test double, not a secret store.
+DEFAULT_CLIENT_SECRET = "emulator-secret"
+
+
+@dataclasses.dataclass
+class EmulatorConfig:
+    """Emulator knobs. Rate limits, TTLs, scopes, header style, Retry-After and
+    arrivals_per_request are read live, so tests may change them on a running
+    emulator (emu.config.arrivals_per_request = 0); the account shape (seed, users,
+    volumes, history_days) is fixed when the Emulator is built."""
+
+    seed: int = 7
+    users: int = 40
+    activity_per_day: float = 120
+    operation_per_day: float = 30
+    history_days: int = 183
+    repeat_rate: float = 0.01
+    qps_limit: Optional[float] = None
+    daily_limit: Optional[int] = None
+    page_token_ttl: float = 900.0
+    token_ttl: int = 3599
+    lowercase_headers: bool = False
+    retry_after: bool = True
+    scopes: tuple = ("report:read:admin",)
+    account_id: str = DEFAULT_ACCOUNT_ID
+    client_id: str = DEFAULT_CLIENT_ID
+    client_secret: str = dataclasses.field(default=DEFAULT_CLIENT_SECRET, repr=False)
+    arrivals_per_request: int = 0
+    now: Optional[Callable[[], datetime]] = None
+    port: int = 0
+    host: str = "127.0.0.1"
+
+    def __post_init__(self) -> None:
+        # Accept a list or a space-separated string for scopes.
+        if isinstance(self.scopes, str):
+            self.scopes = tuple(self.scopes.split())
+        self.scopes = tuple(self.scopes)
+        if self.users < 1:
+            raise ValueError("users must be at least 1")
+        if self.history_days < 1:
+            raise ValueError("history_days must be at least 1")
+        if not 0.0 <= self.repeat_rate <= 1.0:
+            raise ValueError("repeat_rate must be within [0, 1]")
+        if self.arrivals_per_request < 0:
+            raise ValueError("arrivals_per_request must not be negative")
