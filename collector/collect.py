@@ -18,13 +18,13 @@ from .ledger import Ledger
 from .output import Sink
 from .records import LOG_TYPES
 from .retry import Waiter
-from .window_pass import WindowPass
+from .window_pass import PassResult, WindowPass, settle
 from .windows import check_backfill_range, days_between, month_windows, oldest_readable, utc_today
 
 log = logging.getLogger("zoom-activity-logs")
 
-# Different page sizes move the page boundaries, so identical records that
-# straddle a boundary in one pass do not in the next.
+# Different page sizes move the page boundaries between passes, so a repeat pass
+# can tell records pushed down by arrivals from identical twins on a boundary.
 PAGE_SIZES = (300, 293, 283, 271, 257)
 
 
@@ -79,34 +79,41 @@ class Collector:
         """Read [start, end] until a pass is clean (or `passes` run out). True if clean."""
         report = REPORTS[log_type]
         pass_day = self.today()
-        time_rule = True
         self.stats.windows += 1
-        for attempt in range(passes):
-            size = PAGE_SIZES[attempt % len(PAGE_SIZES)]
-            wp = WindowPass(self.ledger, log_type, self.settings.account, self._commit, time_rule)
-            try:
-                result = wp.run(self.client.pages(report, start, end, size, self.settings.category))
-            except PageTokenExpired as exc:
-                self.stats.restarts += 1
-                self.stats.read += wp.result.read
-                self.stats.written += wp.result.written
-                log.warning("%s %s..%s: page token expired (%s); restarting the window", log_type, start, end, exc)
-                continue
+
+        def make_pass(time_rule: bool) -> WindowPass:
+            return WindowPass(self.ledger, log_type, self.settings.account, self._commit, time_rule)
+
+        def pages_for(a: date, b: date, size: int):
+            return self.client.pages(report, a, b, size, self.settings.category)
+
+        today = self.today()
+        oldest = oldest_readable(today)
+
+        def on_result(result: PassResult) -> None:
             self.stats.read += result.read
             self.stats.written += result.written
             self.stats.by_type[log_type] = self.stats.by_type.get(log_type, 0) + result.written
-            log.info(
-                "%s %s..%s: %d pages, %d read, %d new%s",
-                log_type, start, end, result.pages, result.read, result.written,
-                "" if result.clean else
-                f" (pages shifted: {result.skipped_overlap + result.skipped_newer} held back, re-reading)",
-            )
-            if result.clean:
-                settled = [d.isoformat() for d in days_between(start, end) if (pass_day - d).days >= self.settings.lookback_days]
-                if settled:
-                    self.ledger.mark_settled(log_type, settled)
-                return True
-            time_rule = time_rule and not result.out_of_order
+            if result.restarted:
+                self.stats.restarts += 1
+                log.warning("%s %s..%s: page token expired; restarting the window", log_type, start, end)
+                return
+            note = ""
+            if result.settled_twins:
+                note = f" ({result.settled_twins} identical records on page boundaries confirmed by a second read)"
+            elif not result.clean:
+                note = f" ({result.held} held back: pages moved or identical records on a page boundary; re-reading)"
+            log.info("%s %s..%s: %d pages, %d read, %d new%s", log_type, result.start, result.end,
+                     result.pages, result.read, result.written, note)
+
+        clean = settle(make_pass, pages_for, start, end, PAGE_SIZES, passes, on_result, PageTokenExpired,
+                       readable=lambda d: oldest <= d <= today)
+        if clean:
+            settled = [d.isoformat() for d in days_between(start, end)
+                       if (pass_day - d).days >= self.settings.lookback_days]
+            if settled:
+                self.ledger.mark_settled(log_type, settled)
+            return True
         self.stats.unclean_windows += 1
         log.warning(
             "%s %s..%s: still moving after %d passes; what was held back is written by a later pass",

@@ -14,7 +14,7 @@ import pytest
 
 from collector.ledger import Ledger
 from collector.records import fingerprint
-from collector.window_pass import WindowPass, overlap
+from collector.window_pass import WindowPass, overlap, settle
 
 PAGE_SIZES = (300, 293, 283, 271, 257)
 
@@ -28,6 +28,7 @@ class ShiftingZoom:
 
     def __init__(self, records, ascending=False):
         self.ascending = ascending
+        self.requests = 0
         self.items = []
         for r in records:
             self.insert(r)
@@ -42,20 +43,25 @@ class ShiftingZoom:
                 return
         self.items.append(record)
 
-    def pages(self, size, between=None):
+    def pages(self, size, between=None, start=None, end=None):
+        """Offset paging over the records of days [start, end], computed anew per page."""
+        lo, hi = (start.isoformat(), end.isoformat()) if start else ("", "9999")
         offset = 0
         while True:
-            page = [dict(r) for r in self.items[offset : offset + size]]
+            current = [r for r in self.items if lo <= r["time"][:10] <= hi]
+            self.requests += 1
+            page = [dict(r) for r in current[offset : offset + size]]
             yield page
             offset += size
-            if offset >= len(self.items):
+            if offset >= len(current):
                 return
             if between:
                 between()
 
 
 class Harness:
-    def __init__(self, tmp_path, account="default"):
+    def __init__(self, tmp_path, account="default", window=None):
+        self.window = window or WINDOW
         self.ledger = Ledger(tmp_path / "state.sqlite3", account, date(2026, 11, 26))
         self.lines = []
 
@@ -63,15 +69,20 @@ class Harness:
         self.lines.extend(json.loads(l) for l in lines)
         self.ledger.commit()
 
-    def read(self, zoom, passes=5, between=None):
-        time_rule = True
-        for attempt in range(passes):
-            wp = WindowPass(self.ledger, "activity", "default", self.commit, time_rule)
-            result = wp.run(zoom.pages(PAGE_SIZES[attempt % len(PAGE_SIZES)], between))
-            yield result
-            if result.clean:
-                return
-            time_rule = time_rule and not result.out_of_order
+    def read(self, zoom, passes=5, between=None, after_each_pass=None):
+        results = []
+
+        def on_result(result):
+            results.append(result)
+            if after_each_pass:
+                after_each_pass()
+
+        def make_pass(time_rule):
+            return WindowPass(self.ledger, "activity", "default", self.commit, time_rule)
+
+        settle(make_pass, lambda a, b, size: zoom.pages(size, between, a, b), self.window[0], self.window[1],
+               PAGE_SIZES, passes, on_result)
+        return results
 
     def written(self):
         strip = ("log_type", "account", "record_id")
@@ -95,6 +106,7 @@ def make_records(rng, n, base, repeat_every=0, spread=3600 * 40):
 
 
 BASE = datetime(2026, 11, 24, 12, 0, tzinfo=timezone.utc)
+WINDOW = (date(2026, 11, 24), date(2026, 11, 26))  # the days make_records spreads over
 
 
 def test_overlap_finds_longest_suffix_prefix():
@@ -112,9 +124,10 @@ def test_static_window_with_true_repeats_on_page_boundaries(tmp_path):
     twin = dict(zoom.items[299])
     zoom.items.insert(300, twin)
     h = Harness(tmp_path)
-    results = list(h.read(zoom))
+    results = h.read(zoom)
     assert results[0].clean is False  # the straddling twins are held back at first...
-    assert results[-1].clean  # ...and counted by a pass whose boundaries moved
+    # ...and re-reading only their day, which comes back unchanged, settles it
+    assert len(results) == 2 and results[1].start == results[1].end and results[1].clean
     assert h.written() == truth(zoom)
     assert len({l["record_id"] for l in h.lines}) == len(h.lines)
 
@@ -141,10 +154,11 @@ def test_arrivals_while_paging_never_duplicate_and_converge(tmp_path, seed, mode
 
     h = Harness(tmp_path)
     for _poll in range(3):  # polls while records keep arriving
-        for _ in h.read(zoom, passes=2, between=arrive):
+        def no_duplicate():
             assert not (h.written() - truth(zoom)), "a pass wrote a duplicate"
-    for _ in h.read(zoom, passes=5):  # arrivals stopped: the next poll settles
-        pass
+
+        h.read(zoom, passes=2, between=arrive, after_each_pass=no_duplicate)
+    h.read(zoom, passes=5)  # arrivals stopped: the next poll settles
     assert h.written() == truth(zoom)
     assert len({l["record_id"] for l in h.lines}) == len(h.lines)
     assert newest <= max(r["time"] for r in zoom.items)
@@ -154,7 +168,7 @@ def test_oldest_first_source_still_converges(tmp_path):
     rng = random.Random(5)
     zoom = ShiftingZoom(make_records(rng, 800, BASE, repeat_every=9), ascending=True)
     h = Harness(tmp_path)
-    results = list(h.read(zoom))
+    results = h.read(zoom)
     assert any(r.out_of_order for r in results)
     assert results[-1].clean
     assert h.written() == truth(zoom)
@@ -164,16 +178,41 @@ def test_restart_with_same_state_writes_nothing_and_continues_occurrences(tmp_pa
     rng = random.Random(3)
     zoom = ShiftingZoom(make_records(rng, 700, BASE, repeat_every=5))
     h = Harness(tmp_path)
-    list(h.read(zoom))
+    h.read(zoom)
     first = list(h.lines)
     h.ledger.close()
     h2 = Harness(tmp_path)
-    list(h2.read(zoom))
+    h2.read(zoom)
     assert h2.lines == []
     # one more true repeat appears: only it is written, with the next occurrence's id
     extra = dict(zoom.items[10])
     zoom.insert(extra)
-    list(h2.read(zoom))
+    h2.read(zoom)
     assert len(h2.lines) == 1
     assert h2.lines[0]["record_id"] not in {l["record_id"] for l in first}
     h2.ledger.close()
+
+
+def test_static_window_full_of_twins_rereads_only_the_days_that_held_back(tmp_path):
+    # So many identical pairs that page boundaries split several: re-reading just
+    # those days, which come back unchanged, proves they are twins, not shifted pages.
+    rng = random.Random(9)
+    base = datetime(2026, 11, 1, tzinfo=timezone.utc)
+    zoom = ShiftingZoom(make_records(rng, 3000, base, repeat_every=2, spread=3600 * 24 * 20))
+    h = Harness(tmp_path, window=(date(2026, 11, 1), date(2026, 11, 20)))
+    results = h.read(zoom)
+    assert results[0].clean is False
+    assert len(results) > 1 and all(r.start == r.end for r in results[1:])
+    assert h.written() == truth(zoom)
+    requests_for_days = sum(r.pages for r in results[1:])
+    assert requests_for_days < results[0].pages  # cheaper than reading the window again
+
+
+def test_static_window_full_of_twins_on_many_days_falls_back_to_whole_rereads(tmp_path):
+    rng = random.Random(9)
+    zoom = ShiftingZoom(make_records(rng, 2000, BASE, repeat_every=2))
+    h = Harness(tmp_path)
+    results = h.read(zoom)
+    assert results[0].clean is False
+    assert h.written() == truth(zoom)
+    assert results[-1].clean
