@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from datetime import date
 
 import httpx
+import orjson
 
 from .auth import ServerToServerAuth
 from .errors import ApiError, AuthError, PageTokenExpired, ScopeError
@@ -160,8 +161,8 @@ class ZoomClient:
 
 def _json(response: httpx.Response):
     try:
-        return response.json()
-    except ValueError:
+        return orjson.loads(response.content)  # pages are large: the fast parser pays off
+    except (ValueError, httpx.HTTPError):
         return None
 
 

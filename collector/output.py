@@ -7,20 +7,18 @@ ledger commits it; if the reader went away, the batch is not committed.
 
 from __future__ import annotations
 
-import json
 import os
 import sys
 from typing import BinaryIO
+
+import orjson
 
 from .errors import OutputClosed, UsageError
 
 
 def render(record: dict, log_type: str, account: str, rid: str) -> bytes:
-    line = dict(record)
-    line["log_type"] = log_type
-    line["account"] = account
-    line["record_id"] = rid
-    return json.dumps(line, ensure_ascii=False, separators=(",", ":")).encode("utf-8") + b"\n"
+    line = {**record, "log_type": log_type, "account": account, "record_id": rid}
+    return orjson.dumps(line, option=orjson.OPT_APPEND_NEWLINE)
 
 
 class Sink:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import base64
 import binascii
 import hmac
-import json
+import orjson
 import threading
 import time
 from collections import Counter
@@ -51,7 +51,7 @@ class Reply:
 
 
 def _json(status: int, obj, headers: Optional[list] = None) -> Reply:
-    return Reply(status, json.dumps(obj, ensure_ascii=False, separators=(",", ":")).encode(), headers or [])
+    return Reply(status, orjson.dumps(obj), headers or [])
 
 
 def _error(status: int, code: int, message: str, headers: Optional[list] = None) -> Reply:
