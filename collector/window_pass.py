@@ -107,6 +107,13 @@ class WindowPass:
     def run(self, pages: Iterable[list[dict]]) -> PassResult:
         for page in pages:
             self._page(page)
+        # Free every day this pass touched in the ledger's cache (it reloads from
+        # disk if needed): memory must not grow pass after pass.
+        if self.time_rule:
+            self._leave_day()
+            self._current_day = None
+        self._to_release.extend(self._pass_counts)
+        self._commit([])
         self.result.sequence = self._sequence.digest()
         self.result.day_sequences = {d: h.digest() for d, h in self._day_sequences.items()}
         return self.result
@@ -217,6 +224,7 @@ class WindowPass:
             if line:
                 lines.append(line)
         self.result.settled_twins += len(self._held) - len(keep)
+        self._to_release.extend({day for day, _, _ in self._held if day not in {d for d, _, _ in keep}})
         self._held = keep
         self._commit(lines)
         return len(lines)

@@ -216,3 +216,13 @@ def test_static_window_full_of_twins_on_many_days_falls_back_to_whole_rereads(tm
     assert results[0].clean is False
     assert h.written() == truth(zoom)
     assert results[-1].clean
+
+
+def test_ledger_cache_is_freed_after_each_pass(tmp_path):
+    rng = random.Random(4)
+    zoom = ShiftingZoom(make_records(rng, 900, BASE, repeat_every=3))
+    h = Harness(tmp_path)
+    h.read(zoom)
+    h.read(zoom)
+    assert h.ledger._days == {}  # memory stays flat however many windows a run reads
+    assert h.written() == truth(zoom)
