@@ -208,7 +208,8 @@ def main(argv: list[str] | None = None) -> int:
     elif getattr(args, "verbose", False):
         level = logging.DEBUG
     logging.basicConfig(level=level, stream=sys.stderr, format="zoom-activity-logs: %(levelname)s: %(message)s")
-    logging.getLogger("httpx").setLevel(logging.WARNING)  # its INFO lines would print request URLs
+    for noisy in ("httpx", "httpcore"):  # their INFO/DEBUG lines would print request details
+        logging.getLogger(noisy).setLevel(logging.WARNING)
     stop = threading.Event()
     _install_signal_handlers(stop)
     try:
