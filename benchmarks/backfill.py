@@ -105,7 +105,8 @@ def main() -> None:
             print(
                 f"target {r['volume']:>9,}  written {r['records']:>9,}  {r['seconds']:7.1f} s  "
                 f"{r['records_per_s']:>9,.0f} records/s  collector CPU {r['collector_cpu_s']:6.1f} s "
-                f"({r['records'] / r['collector_cpu_s']:,.0f} records per CPU-second)  peak RSS {r['peak_rss_mb']:.1f} MB",
+                f"({r['records'] / r['collector_cpu_s']:,.0f} records per CPU-second)  peak RSS {r['peak_rss_mb']:.1f} MB"
+                f"  reads per record {r['read'] / r['records']:.3f}",
                 flush=True,
             )
 

@@ -7,11 +7,14 @@ ledger commits it; if the reader went away, the batch is not committed.
 
 from __future__ import annotations
 
+import logging
 import os
 import sys
 from typing import BinaryIO
 
 import orjson
+
+log = logging.getLogger("zoom-activity-logs")
 
 from .errors import OutputClosed, UsageError
 
@@ -34,9 +37,9 @@ class Sink:
     @classmethod
     def file(cls, path: str) -> "Sink":
         try:
+            _drop_partial_last_line(path)
             stream = open(path, "ab")
         except OSError as exc:
-
             raise UsageError(f"--output: cannot open {path}: {exc.strerror}") from None
         return cls(stream, durable=True)
 
@@ -57,5 +60,34 @@ class Sink:
     def close(self) -> None:
         try:
             self._stream.flush()
+            if self._durable:  # our own file; stdout belongs to the process
+                self._stream.close()
         except OSError:
             pass
+
+
+def _drop_partial_last_line(path: str) -> None:
+    """A crash mid-write can leave half a line; its record was never committed,
+    so it is written again whole: cut the half line rather than glue JSON to it."""
+    try:
+        f = open(path, "r+b")
+    except FileNotFoundError:
+        return
+    with f:
+        size = f.seek(0, os.SEEK_END)
+        end = size
+        while end > 0:
+            start = max(0, end - 65536)
+            f.seek(start)
+            chunk = f.read(end - start)
+            newline = chunk.rfind(b"\n")
+            if newline >= 0:
+                keep = start + newline + 1
+                break
+            end = start
+        else:
+            keep = 0
+        if keep < size:
+            f.truncate(keep)
+            log.warning("--output %s: removed a partial last line (%d bytes) left by an interrupted write",
+                        path, size - keep)

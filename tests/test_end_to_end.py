@@ -171,3 +171,53 @@ def test_faults_lose_and_repeat_nothing(emu, tmp_path, kind):
     assert multiset(zoom_fields(l) for l in lines) == multiset(emulated_truth(emu, since, today))
     assert len({l["record_id"] for l in lines}) == len(lines)
     run.close()
+
+
+def test_cli_follow_picks_up_arrivals_exactly_once(tmp_path):
+    cfg = EmulatorConfig(seed=8, users=15, activity_per_day=300, operation_per_day=100, history_days=5,
+                         arrivals_per_request=2)
+    with Emulator(cfg) as emu:
+        out = tmp_path / "out.ndjson"
+        args = ["collect", "--follow", "--interval", "1", "--state", str(tmp_path / "s.sqlite3"),
+                "--output", str(out), "--quiet"]
+        proc = subprocess.Popen([sys.executable, "-m", "collector", *args],
+                                env={**_base_env(), **emulator_env(emu)}, stderr=subprocess.PIPE)
+        time.sleep(4)
+        emu.config.arrivals_per_request = 0
+        polls = emu.stats["report_requests"]
+        deadline = time.time() + 30
+        while emu.stats["report_requests"] < polls + 8 and time.time() < deadline:
+            time.sleep(0.2)  # at least two more polls of both reports after arrivals stopped
+        proc.send_signal(signal.SIGTERM)
+        _, err = proc.communicate(timeout=30)
+        assert proc.returncode == 130, err
+        today = utc_today()
+        lines = read_ndjson(out.read_bytes())
+        truth = emulated_truth(emu, today - timedelta(days=1), today)
+        assert multiset(zoom_fields(l) for l in lines) == multiset(truth)
+        assert len({l["record_id"] for l in lines}) == len(lines)
+
+
+def test_cli_kill_9_repeats_at_most_the_uncommitted_page_and_loses_nothing(tmp_path):
+    cfg = EmulatorConfig(seed=6, users=30, activity_per_day=600, operation_per_day=200, history_days=183)
+    with Emulator(cfg) as emu:
+        today = utc_today()
+        since = today - timedelta(days=45)
+        out = tmp_path / "out.ndjson"
+        args = ["collect", "--since", since.isoformat(), "--state", str(tmp_path / "s.sqlite3"),
+                "--output", str(out), "--quiet"]
+        env = {**_base_env(), **emulator_env(emu)}
+        for threshold in (100_000, 400_000, 900_000):
+            proc = subprocess.Popen([sys.executable, "-m", "collector", *args], env=env, stderr=subprocess.DEVNULL)
+            while proc.poll() is None and (not out.exists() or out.stat().st_size < threshold):
+                time.sleep(0.005)
+            proc.kill()
+            proc.wait()
+        done = run_cli(args, emulator_env(emu))
+        assert done.returncode == 0, done.stderr
+        lines = read_ndjson(out.read_bytes())
+        ids = Counter(l["record_id"] for l in lines)
+        repeats = sum(n - 1 for n in ids.values())
+        assert repeats <= 3 * 300, "more repeated than the three uncommitted pages"
+        unique = {l["record_id"]: zoom_fields(l) for l in lines}
+        assert multiset(unique.values()) == multiset(emulated_truth(emu, since, today))
