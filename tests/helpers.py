@@ -8,6 +8,7 @@ from collections import Counter
 
 
 from collector.records import fingerprint
+from collector.retry import Waiter
 
 PROJECT_FIELDS = ("log_type", "account", "record_id")
 
@@ -43,3 +44,14 @@ def emulator_env(emu) -> dict:
         "ZOOM_OAUTH_TOKEN_URL": emu.token_url,
         "ZOOM_API_URL": emu.api_url,
     }
+
+
+class RecordingWaiter(Waiter):
+    """Records the waits the code asks for instead of sleeping."""
+
+    def __init__(self):
+        super().__init__()
+        self.sleeps = []
+
+    def sleep(self, seconds):
+        self.sleeps.append(seconds)

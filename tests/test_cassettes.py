@@ -33,7 +33,7 @@ from collector.collect import Collector, Settings
 from collector.errors import AuthError, ScopeError
 from collector.ledger import Ledger
 from collector.output import Sink
-from collector.retry import Waiter
+from helpers import RecordingWaiter
 
 CASSETTES = Path(__file__).parent / "cassettes"
 HERE = CASSETTES / "test_cassettes"  # pytest-recording's directory for this module
@@ -70,15 +70,6 @@ def vcr_config():
         "filter_headers": ["authorization"],
         "match_on": ["method", "scheme", "host", "port", "path", "query"],
     }
-
-
-class RecordingWaiter(Waiter):
-    def __init__(self):
-        super().__init__()
-        self.sleeps = []
-
-    def sleep(self, seconds):
-        self.sleeps.append(seconds)
 
 
 @contextmanager

@@ -9,18 +9,10 @@ import pytest
 from collector.auth import ServerToServerAuth
 from collector.client import REPORTS, ZoomClient
 from collector.errors import ApiError, AuthError, PageTokenExpired, ScopeError
-from collector.retry import Waiter, parse_retry_after, rate_limit_delay, Backoff
+from collector.retry import Backoff, parse_retry_after, rate_limit_delay
+from helpers import RecordingWaiter
 
 SECRET = "s3cr3t-client-value"
-
-
-class RecordingWaiter(Waiter):
-    def __init__(self):
-        super().__init__()
-        self.sleeps = []
-
-    def sleep(self, seconds):
-        self.sleeps.append(seconds)
 
 
 def make(handler):
