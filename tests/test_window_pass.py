@@ -226,3 +226,18 @@ def test_ledger_cache_is_freed_after_each_pass(tmp_path):
     h.read(zoom)
     assert h.ledger._days == {}  # memory stays flat however many windows a run reads
     assert h.written() == truth(zoom)
+
+
+def test_twins_on_the_boundaries_of_both_the_pass_and_the_day_check(tmp_path):
+    # The first pass (300) splits one identical pair, the day check (293) splits
+    # another: the day check's own held twin is counted once its sequence matches.
+    rng = random.Random(12)
+    day = datetime(2026, 11, 20, 1, tzinfo=timezone.utc)
+    zoom = ShiftingZoom(make_records(rng, 700, day, spread=3600 * 20))
+    zoom.items[300] = dict(zoom.items[299])
+    zoom.items[293] = dict(zoom.items[292])
+    h = Harness(tmp_path, window=(date(2026, 11, 20), date(2026, 11, 20)))
+    results = h.read(zoom)
+    assert [r.page_size for r in results] == [300, 293]
+    assert results[1].settled_twins == 1
+    assert h.written() == truth(zoom)
