@@ -1,0 +1,95 @@
+"""The simulator's log event: a dict shaped like Datadog's log JSON.
+
+Reserved attributes live at the top level under their own names: `message`,
+`status`, `service`, `host`, `source`, `timestamp` (milliseconds since the epoch,
+set by the date remapper) and `tags` (a list of "key:value" strings, `source:...`
+included as Datadog does). Every other key is an attribute; dotted paths address
+nested objects (`usr.email` is event["usr"]["email"]), as in Datadog.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+RESERVED = ("message", "status", "service", "host", "source", "timestamp", "tags")
+_MISSING = object()
+
+
+def get_path(event: dict, path: str, default: Any = None) -> Any:
+    """Value at a dotted path; a literal key containing dots wins over nesting."""
+    if path in event:
+        return event[path]
+    node: Any = event
+    for part in path.split("."):
+        if not isinstance(node, dict) or part not in node:
+            return default
+        node = node[part]
+    return node
+
+
+def has_path(event: dict, path: str) -> bool:
+    return get_path(event, path, _MISSING) is not _MISSING
+
+
+def set_path(event: dict, path: str, value: Any) -> None:
+    """Set a dotted path, creating objects on the way (a non-object in the way is replaced)."""
+    parts = path.split(".")
+    node = event
+    for part in parts[:-1]:
+        child = node.get(part)
+        if not isinstance(child, dict):
+            child = {}
+            node[part] = child
+        node = child
+    node[parts[-1]] = value
+
+
+def delete_path(event: dict, path: str) -> None:
+    """Remove a dotted path and any objects it leaves empty."""
+    if path in event:
+        del event[path]
+        return
+    parts = path.split(".")
+    chain = [event]
+    node = event
+    for part in parts[:-1]:
+        node = node.get(part) if isinstance(node, dict) else None
+        if not isinstance(node, dict):
+            return
+        chain.append(node)
+    node.pop(parts[-1], None)
+    for parent, part in zip(reversed(chain[:-1]), reversed(parts[:-1])):
+        if parent.get(part) == {}:
+            del parent[part]
+        else:
+            break
+
+
+def tag_values(event: dict, key: str) -> list[str]:
+    """Values of the `key:value` tags of the event (a bare tag `key` gives '')."""
+    out = []
+    for tag in event.get("tags") or []:
+        k, sep, v = tag.partition(":")
+        if k == key:
+            out.append(v if sep else "")
+    return out
+
+
+def from_ndjson_line(record: dict, source: str = "zoom_activity_logs", service: str | None = None,
+                     host: str | None = None, tags: list[str] | None = None) -> dict:
+    """The event Datadog builds from one of the collector's lines shipped as JSON.
+
+    The line's fields become attributes; the shipper sets `source` (and may set
+    service/host/tags). There is no `message` field in the line, so the message is
+    empty until the pipeline builds one. Status defaults to `info`.
+    """
+    event = dict(record)
+    event["source"] = source
+    event["status"] = "info"
+    event["message"] = ""
+    if service:
+        event["service"] = service
+    if host:
+        event["host"] = host
+    event["tags"] = [f"source:{source}", *(tags or [])]
+    return event
