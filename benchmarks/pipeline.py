@@ -1,0 +1,60 @@
+"""Pipeline simulator throughput: events/s through the whole Zoom pipeline.
+
+    python benchmarks/pipeline.py [--events 200000]
+
+Events are the emulated account's records (both log types, in their natural
+mix), shaped as the collector writes them, processed one by one on one core.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import sys
+import time
+from datetime import timedelta
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, ROOT)
+
+from collector.emulator import Emulator, EmulatorConfig  # noqa: E402
+from collector.windows import utc_today  # noqa: E402
+from contentkit.event import from_ndjson_line  # noqa: E402
+from contentkit.geoip import GeoIP  # noqa: E402
+from contentkit.load import load_pipelines  # noqa: E402
+from contentkit.processors import compile_pipeline  # noqa: E402
+
+
+def sample_lines(n: int) -> list[dict]:
+    lines: list[dict] = []
+    with Emulator(EmulatorConfig(seed=1, activity_per_day=1500, operation_per_day=500)) as emu:
+        day = utc_today() - timedelta(days=1)
+        while len(lines) < n:
+            for log_type in ("activity", "operation"):
+                for record in emu.truth(log_type, day, day):
+                    lines.append({**record, "log_type": log_type, "account": "default", "record_id": "0" * 32})
+            day -= timedelta(days=1)
+    return lines[:n]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--events", type=int, default=200_000)
+    args = parser.parse_args()
+    (pack,) = load_pipelines()
+    pipeline = compile_pipeline(pack.definition, geoip=GeoIP.bundled())
+    lines = sample_lines(args.events)
+    operations = sum(1 for l in lines if l["log_type"] == "operation")
+    print(f"machine: {platform.platform()}, {os.cpu_count()} cores, Python {platform.python_version()}")
+    print(f"events: {len(lines):,} ({operations:,} operation, {len(lines) - operations:,} activity)")
+    events = [from_ndjson_line(l) for l in lines]
+    started = time.process_time()
+    for event in events:
+        pipeline.process(event)
+    cpu = time.process_time() - started
+    print(f"pipeline: {len(events) / cpu:,.0f} events per CPU-second ({cpu:.2f} s CPU)")
+
+
+if __name__ == "__main__":
+    main()
