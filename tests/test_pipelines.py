@@ -126,5 +126,5 @@ def test_build_reports_every_problem_then_fails(tmp_path):
     err = result.stderr
     assert "pipelines/a/pipeline.yaml: version: 'one' does not match" in err
     assert "pipelines/a/pipeline.yaml: definition: 'is_enabled' is a required property" in err
-    assert "pipelines/b/pipeline.yaml: line 1" in err and "not valid YAML" in err
+    assert "pipelines/b/pipeline.yaml: line 2, column 1: not valid YAML" in err
     assert "Traceback" not in err
