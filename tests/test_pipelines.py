@@ -128,3 +128,16 @@ def test_build_reports_every_problem_then_fails(tmp_path):
     assert "pipelines/a/pipeline.yaml: definition: 'is_enabled' is a required property" in err
     assert "pipelines/b/pipeline.yaml: line 2, column 1: not valid YAML" in err
     assert "Traceback" not in err
+
+
+def test_every_produced_attribute_is_documented():
+    import re
+
+    documented = set(re.findall(r"^\| `([^`]+)` \|", (ROOT / "docs" / "attributes.md").read_text("utf-8"), re.M))
+    reserved = {"message", "status", "timestamp", "service", "host", "source"}
+    for pack in PACKS:
+        produced = compile_pipeline(pack.definition).produced_attributes()
+        # objects are documented through their leaves
+        leaves = {a for a in produced if not any(b.startswith(a + ".") for b in produced)}
+        missing = sorted(leaves - documented - reserved)
+        assert not missing, f"docs/attributes.md lacks: {missing}"
