@@ -106,3 +106,83 @@ def pipeline_body(pack: PipelinePack) -> dict:
     tags = [t for t in body.get("tags", []) if not t.startswith(("pack:", "pack_id:", "version:"))]
     body["tags"] = [*tags, f"pack:{PACK}", f"pack_id:{pack.id}", f"version:{pack.version}"]
     return body
+
+
+# -- detection rules ------------------------------------------------------------------
+
+TACTICS = {
+    "TA0001": "initial-access", "TA0002": "execution", "TA0003": "persistence",
+    "TA0004": "privilege-escalation", "TA0005": "defense-evasion", "TA0006": "credential-access",
+    "TA0007": "discovery", "TA0008": "lateral-movement", "TA0009": "collection",
+    "TA0010": "exfiltration", "TA0011": "command-and-control", "TA0040": "impact",
+    "TA0042": "resource-development", "TA0043": "reconnaissance",
+}
+SEVERITY_ORDER = ["critical", "high", "medium", "low", "info"]
+
+
+@dataclass
+class Rule:
+    id: str
+    data: dict
+    path: Path
+
+    @property
+    def version(self) -> int:
+        return self.data["version"]
+
+    @property
+    def severity(self) -> str:
+        return min((c["status"] for c in self.data["cases"]), key=SEVERITY_ORDER.index)
+
+
+def load_rules(root: Path = ROOT, problems: list[Problem] | None = None) -> list[Rule]:
+    problems = problems if problems is not None else []
+    rules, seen = [], {}
+    for source in sorted((root / "siem_rules").glob("*.yaml")):
+        rel = _rel(source, root)
+        data = read_yaml(source, problems, root)
+        if data is None or not check_schema(data, "rule.schema.json", rel, problems):
+            continue
+        if source.stem != data["id"]:
+            problems.append(Problem(rel, "id", f"{data['id']!r} must equal the file name {source.stem!r}"))
+        if data["id"] in seen:
+            problems.append(Problem(rel, "id", f"{data['id']!r} is also the id of {seen[data['id']]}"))
+        seen[data["id"]] = rel
+        if data["tactic"] not in TACTICS:
+            problems.append(Problem(rel, "tactic", f"{data['tactic']!r} is not an ATT&CK enterprise tactic"))
+        statuses = [c["status"] for c in data["cases"]]
+        if statuses != sorted(statuses, key=SEVERITY_ORDER.index):
+            problems.append(Problem(rel, "cases", "order cases from the highest severity down"))
+        if not any(t["fires"] for t in data["tests"]) or all(t["fires"] for t in data["tests"]):
+            problems.append(Problem(rel, "tests", "needs at least one case that fires and one near-miss that does not"))
+        rules.append(Rule(data["id"], data, source))
+    return rules
+
+
+def rule_body(rule: Rule) -> dict:
+    """The exact body of POST /api/v2/security_monitoring/rules (type log_detection)."""
+    d = rule.data
+    tags = [
+        "source:zoom_activity_logs",
+        "security:attack",
+        f"tactic:{d['tactic']}-{TACTICS[d['tactic']]}",
+        f"technique:{d['technique']}",
+        f"pack:{PACK}",
+        f"pack_id:{d['id']}",
+        f"version:{d['version']}",
+        *d.get("tags", []),
+    ]
+    message = d["message"].rstrip() + (
+        f"\n\n---\n*Rule `{d['id']}` version {d['version']} from the {PACK} content pack.*\n"
+    )
+    body = {
+        "name": d["name"],
+        "type": "log_detection",
+        "isEnabled": True,
+        "queries": copy.deepcopy(d["queries"]),
+        "cases": copy.deepcopy(d["cases"]),
+        "options": copy.deepcopy(d["options"]),
+        "message": message,
+        "tags": tags,
+    }
+    return body

@@ -1,8 +1,11 @@
 #!/usr/bin/env python3
 """Build the content pack's API payloads: `python scripts/build.py --out DIR`.
 
-Writes DIR/pipelines/<name>.json, each exactly the body of
-POST /api/v1/logs/config/pipelines. Reports every content problem, then exits 1.
+Writes DIR/pipelines/<name>.json (each exactly the body of
+POST /api/v1/logs/config/pipelines) and DIR/rules/<id>.json (each exactly the body
+of POST /api/v2/security_monitoring/rules), plus DIR/rules/<id>.tests.json, the
+rule's test logs as /rules/test payloads for push_rules.py --test-remote.
+Reports every content problem, then exits 1.
 """
 
 from __future__ import annotations
@@ -14,7 +17,28 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from contentkit.load import ROOT, load_pipelines, pipeline_body  # noqa: E402
+from contentkit.load import ROOT, load_pipelines, load_rules, pipeline_body, rule_body  # noqa: E402
+
+
+def remote_test_payloads(rule, packs) -> list[dict]:
+    """Each test log as a /rules/test query payload, with the result our simulator expects."""
+    from contentkit.rule_tests import expand_test_logs, process_logs
+
+    payloads = []
+    for test in rule.data["tests"]:
+        logs = expand_test_logs(test["logs"])
+        events = process_logs(logs, packs)
+        for log, event in zip(logs, events):
+            for index, query in enumerate(rule.data["queries"]):
+                from contentkit.search import compile_query
+
+                payloads.append({
+                    "expectedResult": compile_query(query["query"]).matches(event),
+                    "index": index,
+                    "payload": {"ddsource": "zoom_activity_logs", "ddtags": "", "hostname": "zoom-activity-logs",
+                                "service": "zoom", "message": json.dumps(log, ensure_ascii=False)},
+                })
+    return payloads
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -24,6 +48,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     problems: list = []
     packs = load_pipelines(Path(args.root), problems)
+    rules = load_rules(Path(args.root), problems)
     if problems:
         for p in problems:
             print(f"error: {p}", file=sys.stderr)
@@ -36,6 +61,15 @@ def main(argv: list[str] | None = None) -> int:
             target = out / f"{pack.name}.json"
             target.write_text(json.dumps(pipeline_body(pack), indent=2, ensure_ascii=False) + "\n", "utf-8")
             print(f"wrote {target}")
+        if rules:
+            rules_out = Path(args.out) / "rules"
+            rules_out.mkdir(parents=True, exist_ok=True)
+            for rule in rules:
+                target = rules_out / f"{rule.id}.json"
+                target.write_text(json.dumps(rule_body(rule), indent=2, ensure_ascii=False) + "\n", "utf-8")
+                tests = remote_test_payloads(rule, packs)
+                (rules_out / f"{rule.id}.tests.json").write_text(json.dumps(tests, indent=2) + "\n", "utf-8")
+            print(f"wrote {len(rules)} rules to {rules_out}")
     except OSError as exc:
         print(f"error: --out {args.out}: {exc.strerror}", file=sys.stderr)
         return 1

@@ -1,0 +1,62 @@
+"""Every detection rule: its own tests through pipeline and engine, and its built payload."""
+
+from __future__ import annotations
+
+import pytest
+
+from contentkit.load import ROOT, SEVERITY_ORDER, load_pipelines, load_rules, rule_body
+from contentkit.rule_tests import run_rule_tests
+
+PROBLEMS: list = []
+RULES = load_rules(ROOT, PROBLEMS)
+PACKS = load_pipelines(ROOT)
+WINDOWS = {0, 60, 300, 600, 900, 1800, 3600, 7200, 10800, 21600, 43200, 86400}
+CASES = [(rule, test["name"]) for rule in RULES for test in rule.data["tests"]]
+
+
+def test_rules_load_without_problems():
+    assert PROBLEMS == []
+
+
+def test_the_pack_has_at_least_30_rules():
+    assert len(RULES) >= 30
+
+
+@pytest.fixture(scope="module")
+def outcomes():
+    return {rule.id: {o.name: o for o in run_rule_tests(rule, PACKS, rule_body(rule))} for rule in RULES}
+
+
+@pytest.mark.parametrize("rule,test_name", CASES, ids=[f"{r.id}: {n}" for r, n in CASES])
+def test_rule_case(outcomes, rule, test_name):
+    outcome = outcomes[rule.id][test_name]
+    assert outcome.passed, outcome.detail
+
+
+@pytest.mark.parametrize("rule", RULES, ids=[r.id for r in RULES])
+def test_payload_passes_the_official_model_and_datadog_constraints(rule):
+    from datadog_api_client import Configuration
+    from datadog_api_client.model_utils import UnparsedObject, validate_and_convert_types
+    from datadog_api_client.v2.model.security_monitoring_rule_create_payload import (
+        SecurityMonitoringRuleCreatePayload,
+    )
+
+    body = rule_body(rule)
+    model = validate_and_convert_types(body, (SecurityMonitoringRuleCreatePayload,), ["body"], True, True,
+                                       Configuration())
+    assert not isinstance(model.get_oneof_instance(), UnparsedObject), "the official model rejects the body"
+    assert body["type"] == "log_detection"
+    options = body["options"]
+    for key in ("evaluationWindow", "keepAlive", "maxSignalDuration"):
+        assert options[key] in WINDOWS, key
+    assert options["evaluationWindow"] <= options["keepAlive"] <= options["maxSignalDuration"]
+    statuses = [c["status"] for c in body["cases"]]
+    assert statuses == sorted(statuses, key=SEVERITY_ORDER.index), "cases must go from the highest severity down"
+    tags = body["tags"]
+    assert "source:zoom_activity_logs" in tags
+    assert any(t.startswith("tactic:TA") for t in tags) and any(t.startswith("technique:T") for t in tags)
+    assert f"pack_id:{rule.id}" in tags
+    for query in body["queries"]:
+        assert "source:zoom_activity_logs" in query["query"]
+    for section in ("## Goal", "## Strategy", "## Triage and response"):
+        assert section in body["message"]
