@@ -400,8 +400,19 @@ class _Writer:
             except (ValueError, OverflowError):
                 raise ContentError(f"{self.ctx.where}: bad \\x{{...}} escape") from None
             return end + 1
+        if d == "k" and text.startswith("<", i + 2):
+            # Java named backreference \k<name> to a named group earlier in the same
+            # rule (used to test that two values are equal, e.g. actor == target).
+            end = text.find(">", i + 3)
+            name = text[i + 3:end] if end > 0 else ""
+            groups = [f.group for f in self.ctx.fields if f.path == name]
+            if not groups:
+                raise ContentError(f"{self.ctx.where}: backreference \\k<{name}> names no earlier group (?<{name}>...)")
+            self.out.append(f"(?P={groups[-1]})")
+            return end + 1
         if d == "k" or d in "123456789":
-            raise UnsupportedProcessor(f"{self.ctx.where}: regex backreferences are not supported by the simulator")
+            raise UnsupportedProcessor(f"{self.ctx.where}: numbered regex backreferences are not supported "
+                                       "by the simulator (use a named group and \\k<name>)")
         if d in "pP":
             raise UnsupportedProcessor(f"{self.ctx.where}: regex \\{d}{{...}} classes are not supported by the simulator")
         if d in "GcX":

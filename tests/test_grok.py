@@ -551,3 +551,11 @@ def test_parse_is_fast():
         for value in values:
             parser.parse(value)
     assert time.perf_counter() - start < 2.0  # 4000 values; typically well under 0.2 s
+
+
+def test_named_backreference_tests_equality():
+    parser = compile_grok(r"self (?<same>[^|]+)\|\k<same>")
+    assert parser.parse("a@example.com|a@example.com") == {"same": "a@example.com"}
+    assert parser.parse("a@example.com|b@example.com") is None
+    with pytest.raises(ContentError, match=r"names no earlier group"):
+        compile_grok(r"bad (?<x>a)\|\k<y>")
