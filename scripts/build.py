@@ -43,7 +43,8 @@ def remote_test_payloads(rule, packs) -> list[dict]:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--out", required=True, metavar="DIR", help="output directory")
+    parser.add_argument("--out", metavar="DIR", help="output directory")
+    parser.add_argument("--update-docs", action="store_true", help="regenerate docs/detections.md from the rules")
     parser.add_argument("--root", default=str(ROOT), help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     problems: list = []
@@ -54,6 +55,16 @@ def main(argv: list[str] | None = None) -> int:
             print(f"error: {p}", file=sys.stderr)
         print(f"build failed: {len(problems)} problem(s)", file=sys.stderr)
         return 1
+    if args.update_docs:
+        from contentkit.docs import detections_markdown
+
+        target = Path(args.root) / "docs" / "detections.md"
+        target.write_text(detections_markdown(rules), "utf-8")
+        print(f"wrote {target}")
+    if not args.out:
+        if not args.update_docs:
+            parser.error("--out DIR is required (or --update-docs)")
+        return 0
     out = Path(args.out) / "pipelines"
     try:
         out.mkdir(parents=True, exist_ok=True)

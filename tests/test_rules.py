@@ -60,3 +60,10 @@ def test_payload_passes_the_official_model_and_datadog_constraints(rule):
         assert "source:zoom_activity_logs" in query["query"]
     for section in ("## Goal", "## Strategy", "## Triage and response"):
         assert section in body["message"]
+
+
+def test_detections_doc_is_generated_from_the_rules():
+    from contentkit.docs import detections_markdown
+
+    doc = (ROOT / "docs" / "detections.md").read_text("utf-8")
+    assert doc == detections_markdown(RULES), "run: python scripts/build.py --update-docs"
