@@ -1,0 +1,338 @@
+"""A local Cloud SIEM engine: log detection rules evaluated with Datadog's semantics.
+
+Input: the exact body of POST /api/v2/security_monitoring/rules (type
+log_detection) and processed events (after the pipeline, `timestamp` in ms).
+Output: signals. Supported detection methods: threshold, new_value,
+impossible_travel; anything else is refused by name.
+
+Semantics (https://docs.datadoghq.com/security/cloud_siem/detection_rules/):
+- Queries are log searches; events missing a group-by attribute are not grouped
+  and so never signal (CHOICE: Datadog's docs describe group-by on present values).
+- threshold: per group, a sliding window of `evaluationWindow` seconds ending at
+  each matching event; `count` counts the events, `cardinality` the distinct values
+  of the one distinct field. Cases are tried in order; the first whose condition
+  holds gives the signal's status. A window of 0 counts only events of the same
+  second (CHOICE).
+- A group's signal stays open while new triggering events come within `keepAlive`
+  seconds of the last one and within `maxSignalDuration` of the first; later
+  triggers open a new signal. A higher status seen while open upgrades it.
+- new_value: per group, values of the one metric field are learned for
+  `learningDuration` days from the first event the rule sees (its creation, as in
+  Datadog); afterwards a value unseen for `forgetAfter` days signals.
+- impossible_travel: per user, consecutive events with coordinates; it signals
+  when the distance is over 500 km and the implied speed over 1,000 km/h (CHOICE:
+  Datadog documents "a distance no human could travel in the time between", not
+  the numbers). With baselineUserLocations, a destination the user already signed
+  in from (same country and city) does not signal.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass, field
+
+from .errors import ContentError
+from .event import get_path
+from .search import compile_query
+
+WINDOWS = (0, 60, 300, 600, 900, 1800, 3600, 7200, 10800, 21600, 43200, 86400)
+STATUSES = ("info", "low", "medium", "high", "critical")
+SPEED_KMH = 1000.0
+MIN_DISTANCE_KM = 500.0
+DAY_MS = 86_400_000
+
+
+@dataclass
+class Signal:
+    rule_name: str
+    status: str
+    case: str
+    group: dict
+    first_seen: int
+    last_seen: int
+    samples: list = field(default_factory=list)
+    count: int = 0
+
+
+# -- case conditions --------------------------------------------------------------------
+_TOKEN = re.compile(r"\s*(?:(\d+)|([a-z])\b|(>=|<=|==|!=|>|<)|(&&|\|\|)|(\(|\)))")
+
+
+def compile_condition(text: str, names: set[str]):
+    """`a > 3 && (b >= 1 || c == 0)` -> a function of {name: value}; no eval."""
+    tokens, pos = [], 0
+    text = text.strip()
+    while pos < len(text):
+        m = _TOKEN.match(text, pos)
+        if not m or m.end() == pos:
+            raise ContentError(f"case condition {text!r}: cannot read {text[pos:].strip()!r}")
+        tokens.append(next(g for g in m.groups() if g is not None))
+        pos = m.end()
+    index = 0
+
+    def peek():
+        return tokens[index] if index < len(tokens) else None
+
+    def take():
+        nonlocal index
+        index += 1
+        return tokens[index - 1]
+
+    def operand():
+        tok = take() if peek() is not None else None
+        if tok is None:
+            raise ContentError(f"case condition {text!r}: ends too early")
+        if tok.isdigit():
+            value = int(tok)
+            return lambda v: value
+        if re.fullmatch(r"[a-z]", tok):
+            if tok not in names:
+                raise ContentError(f"case condition {text!r}: no query named {tok!r}")
+            return lambda v: v.get(tok, 0)
+        raise ContentError(f"case condition {text!r}: unexpected {tok!r}")
+
+    def comparison():
+        if peek() == "(":
+            take()
+            inner = disjunction()
+            if take() != ")" if peek() else True:
+                raise ContentError(f"case condition {text!r}: missing ')'")
+            return inner
+        left = operand()
+        op = take() if peek() in (">=", "<=", "==", "!=", ">", "<") else None
+        if op is None:
+            raise ContentError(f"case condition {text!r}: expected a comparison such as 'a > 0'")
+        right = operand()
+        ops = {">": lambda x, y: x > y, ">=": lambda x, y: x >= y, "<": lambda x, y: x < y,
+               "<=": lambda x, y: x <= y, "==": lambda x, y: x == y, "!=": lambda x, y: x != y}[op]
+        return lambda v: ops(left(v), right(v))
+
+    def conjunction():
+        parts = [comparison()]
+        while peek() == "&&":
+            take()
+            parts.append(comparison())
+        return lambda v: all(p(v) for p in parts)
+
+    def disjunction():
+        parts = [conjunction()]
+        while peek() == "||":
+            take()
+            parts.append(conjunction())
+        return lambda v: any(p(v) for p in parts)
+
+    result = disjunction()
+    if index != len(tokens):
+        raise ContentError(f"case condition {text!r}: unexpected {tokens[index]!r}")
+    return result
+
+
+# -- rules ------------------------------------------------------------------------------
+def _strip(path: str) -> str:
+    return path[1:] if path.startswith("@") else path
+
+
+@dataclass
+class _Query:
+    name: str
+    search: object
+    aggregation: str
+    group_by: list
+    distinct: list
+    metrics: list
+
+
+class CompiledRule:
+    def __init__(self, body: dict):
+        self.body = body
+        self.name = body.get("name", "")
+        options = body.get("options") or {}
+        self.method = options.get("detectionMethod", "threshold")
+        if self.method not in ("threshold", "new_value", "impossible_travel"):
+            raise ContentError(f"rule {self.name!r}: options.detectionMethod {self.method!r} is not supported by the engine")
+        for key in ("evaluationWindow", "keepAlive", "maxSignalDuration"):
+            if options.get(key, 0) not in WINDOWS:
+                raise ContentError(f"rule {self.name!r}: options.{key} {options.get(key)!r} is not one of {WINDOWS}")
+        self.window = options.get("evaluationWindow", 0)
+        self.keep_alive = options.get("keepAlive", 0)
+        self.max_duration = options.get("maxSignalDuration", 0)
+        if self.window > self.keep_alive or self.window > self.max_duration:
+            raise ContentError(f"rule {self.name!r}: options.evaluationWindow is above keepAlive or maxSignalDuration")
+        self.new_value = options.get("newValueOptions") or {}
+        self.travel = options.get("impossibleTravelOptions") or {}
+        self.queries: list[_Query] = []
+        for i, q in enumerate(body.get("queries") or []):
+            aggregation = q.get("aggregation", "count")
+            if aggregation not in ("count", "cardinality", "new_value", "geo_data"):
+                raise ContentError(f"rule {self.name!r}: queries[{i}].aggregation {aggregation!r} is not supported")
+            self.queries.append(_Query(q.get("name") or "abcdefghij"[i], compile_query(q.get("query", "")),
+                                       aggregation, [_strip(g) for g in q.get("groupByFields") or []],
+                                       [_strip(g) for g in q.get("distinctFields") or []],
+                                       [_strip(g) for g in q.get("metrics") or []]))
+        if not self.queries:
+            raise ContentError(f"rule {self.name!r}: queries is empty")
+        if self.method == "new_value" and (self.queries[0].aggregation != "new_value" or len(self.queries[0].metrics) != 1):
+            raise ContentError(f"rule {self.name!r}: queries[0] must use aggregation new_value with one metric")
+        if self.method == "impossible_travel" and self.queries[0].aggregation != "geo_data":
+            raise ContentError(f"rule {self.name!r}: queries[0] must use aggregation geo_data")
+        names = {q.name for q in self.queries}
+        self.cases = []
+        for i, case in enumerate(body.get("cases") or []):
+            status = case.get("status")
+            if status not in STATUSES:
+                raise ContentError(f"rule {self.name!r}: cases[{i}].status {status!r} is not one of {STATUSES}")
+            condition = (case.get("condition") or "").strip()
+            check = compile_condition(condition, names) if condition else (lambda v: True)
+            self.cases.append((case.get("name", ""), status, check))
+        if not self.cases:
+            raise ContentError(f"rule {self.name!r}: cases is empty")
+
+    def attributes(self) -> set[str]:
+        out = set()
+        for q in self.queries:
+            out |= {a for a in q.search.attributes() if not a.startswith("tag:")}
+            out |= set(q.group_by) | set(q.distinct) | set(q.metrics)
+        return out
+
+    # -- evaluation -------------------------------------------------------------------
+    def evaluate(self, events: list[dict]) -> list["Signal"]:
+        ordered = sorted(events, key=lambda e: e.get("timestamp", 0))
+        if self.method == "new_value":
+            triggers = self._new_value(ordered)
+        elif self.method == "impossible_travel":
+            triggers = self._travel(ordered)
+        else:
+            triggers = self._threshold(ordered)
+        return self._signals(triggers)
+
+    def _group(self, query: _Query, event: dict):
+        values = []
+        for path in query.group_by:
+            value = get_path(event, path)
+            if value is None or value == "" or isinstance(value, (dict, list)):
+                return None
+            values.append(value)
+        return tuple(values)
+
+    def _threshold(self, events):
+        window_ms = self.window * 1000
+        recent: dict[tuple, list] = {}  # (query, group) -> [(ts, event)]
+        for event in events:
+            ts = event.get("timestamp", 0)
+            touched = []
+            for q in self.queries:
+                if q.search.matches(event):
+                    group = self._group(q, event)
+                    if group is None:
+                        continue
+                    recent.setdefault((q.name, group), []).append((ts, event))
+                    touched.append(group)
+            for group in dict.fromkeys(touched):
+                values = {}
+                for q in self.queries:
+                    items = recent.get((q.name, group), [])
+                    lo = ts - window_ms if window_ms else ts - 999
+                    items[:] = [(t, e) for t, e in items if t > lo or (window_ms == 0 and t // 1000 == ts // 1000)]
+                    if q.aggregation == "cardinality":
+                        values[q.name] = len({_hashable(get_path(e, q.distinct[0])) for _, e in items
+                                              if q.distinct and get_path(e, q.distinct[0]) is not None})
+                    else:
+                        values[q.name] = len(items)
+                for case_name, status, check in self.cases:
+                    if check(values):
+                        yield group, ts, event, case_name, status
+                        break
+
+    def _new_value(self, events):
+        q = self.queries[0]
+        metric = q.metrics[0]
+        learning_ms = self.new_value.get("learningDuration", 0) * DAY_MS
+        forget_ms = self.new_value.get("forgetAfter", 28) * DAY_MS
+        start = None
+        seen: dict[tuple, dict] = {}
+        case_name, status, _ = self.cases[0]
+        for event in events:
+            if not q.search.matches(event):
+                continue
+            group = self._group(q, event)
+            value = get_path(event, metric)
+            if group is None or value is None or value == "":
+                continue
+            ts = event.get("timestamp", 0)
+            start = ts if start is None else start
+            values = seen.setdefault(group, {})
+            key = _hashable(value)
+            last = values.get(key)
+            values[key] = ts
+            if ts - start < learning_ms:
+                continue
+            if last is None or ts - last > forget_ms:
+                yield group + (key,), ts, event, case_name, status
+
+    def _travel(self, events):
+        q = self.queries[0]
+        previous: dict[tuple, tuple] = {}
+        places: dict[tuple, set] = {}
+        case_name, status, _ = self.cases[0]
+        for event in events:
+            if not q.search.matches(event):
+                continue
+            group = self._group(q, event)
+            geo = get_path(event, "network.client.geoip") or {}
+            location = geo.get("location") or {}
+            lat, lon = location.get("latitude"), location.get("longitude")
+            if group is None or not isinstance(lat, (int, float)) or not isinstance(lon, (int, float)):
+                continue
+            ts = event.get("timestamp", 0)
+            place = ((geo.get("country") or {}).get("iso_code"), (geo.get("city") or {}).get("name"))
+            known = places.setdefault(group, set())
+            before = previous.get(group)
+            previous[group] = (ts, lat, lon)
+            baseline = bool(self.travel.get("baselineUserLocations")) and place in known
+            known.add(place)
+            if before is None or baseline:
+                continue
+            distance = haversine_km(before[1], before[2], lat, lon)
+            hours = max((ts - before[0]) / 3_600_000, 1 / 3600)
+            if distance > MIN_DISTANCE_KM and distance / hours > SPEED_KMH:
+                yield group, ts, event, case_name, status
+
+    def _signals(self, triggers) -> list[Signal]:
+        open_signals: dict[tuple, Signal] = {}
+        signals: list[Signal] = []
+        group_fields = self.queries[0].group_by
+        for group, ts, event, case_name, status in triggers:
+            current = open_signals.get(group)
+            if (current is not None and ts - current.last_seen <= self.keep_alive * 1000
+                    and ts - current.first_seen <= self.max_duration * 1000):
+                current.last_seen = ts
+                current.count += 1
+                if len(current.samples) < 10:
+                    current.samples.append(event)
+                if STATUSES.index(status) > STATUSES.index(current.status):
+                    current.status, current.case = status, case_name
+                continue
+            labels = dict(zip(group_fields, group))
+            if len(group) > len(group_fields) and self.method == "new_value":
+                labels[self.queries[0].metrics[0]] = group[-1]
+            signal = Signal(self.name, status, case_name, labels, ts, ts, [event], 1)
+            open_signals[group] = signal
+            signals.append(signal)
+        return signals
+
+
+def _hashable(value):
+    return tuple(value) if isinstance(value, list) else value
+
+
+def haversine_km(lat1, lon1, lat2, lon2) -> float:
+    r = 6371.0
+    p1, p2 = math.radians(lat1), math.radians(lat2)
+    dp, dl = p2 - p1, math.radians(lon2 - lon1)
+    a = math.sin(dp / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(dl / 2) ** 2
+    return 2 * r * math.asin(math.sqrt(a))
+
+
+def compile_rule(body: dict) -> CompiledRule:
+    return CompiledRule(body)
