@@ -91,3 +91,24 @@ def run_rule_tests(rule, packs, rule_body: dict) -> list[TestOutcome]:
 def max_status(signals) -> str:
     order = ["info", "low", "medium", "high", "critical"]
     return max((s.status for s in signals), key=order.index)
+
+
+def remote_test_payloads(rule, packs) -> list[dict]:
+    """Each test log as a /rules/test query payload, with the result our simulator expects."""
+    import json
+
+    from .search import compile_query
+
+    queries = [compile_query(q["query"]) for q in rule.data["queries"]]
+    payloads = []
+    for test in rule.data["tests"]:
+        logs = expand_test_logs(test["logs"])
+        for log, event in zip(logs, process_logs(logs, packs)):
+            for index, query in enumerate(queries):
+                payloads.append({
+                    "expectedResult": query.matches(event),
+                    "index": index,
+                    "payload": {"ddsource": "zoom_activity_logs", "ddtags": "", "hostname": "zoom-activity-logs",
+                                "service": "zoom", "message": json.dumps(log, ensure_ascii=False)},
+                })
+    return payloads

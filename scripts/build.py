@@ -18,27 +18,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from contentkit.load import ROOT, load_pipelines, load_rules, pipeline_body, rule_body  # noqa: E402
-
-
-def remote_test_payloads(rule, packs) -> list[dict]:
-    """Each test log as a /rules/test query payload, with the result our simulator expects."""
-    from contentkit.rule_tests import expand_test_logs, process_logs
-
-    payloads = []
-    for test in rule.data["tests"]:
-        logs = expand_test_logs(test["logs"])
-        events = process_logs(logs, packs)
-        for log, event in zip(logs, events):
-            for index, query in enumerate(rule.data["queries"]):
-                from contentkit.search import compile_query
-
-                payloads.append({
-                    "expectedResult": compile_query(query["query"]).matches(event),
-                    "index": index,
-                    "payload": {"ddsource": "zoom_activity_logs", "ddtags": "", "hostname": "zoom-activity-logs",
-                                "service": "zoom", "message": json.dumps(log, ensure_ascii=False)},
-                })
-    return payloads
+from contentkit.rule_tests import remote_test_payloads  # noqa: E402
 
 
 def main(argv: list[str] | None = None) -> int:

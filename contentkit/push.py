@@ -1,0 +1,77 @@
+"""Upsert planning for the push scripts: local content against what is deployed.
+
+Objects of the pack carry `pack:zoom-activity-logs` and `pack_id:<stable id>`
+tags; matching is by `pack_id`, so a renamed object is updated, not duplicated.
+Only pack objects are ever updated or deleted.
+"""
+
+from __future__ import annotations
+
+import difflib
+import json
+from dataclasses import dataclass
+
+from .load import PACK
+
+
+@dataclass
+class Action:
+    kind: str  # create | update | unchanged | delete
+    pack_id: str
+    name: str
+    remote_id: str | None = None
+    diff: str = ""
+
+    def line(self) -> str:
+        return f"{self.kind} {self.pack_id} {self.name}".rstrip()
+
+
+def tag_value(tags, key: str) -> str | None:
+    for tag in tags or []:
+        k, _, v = str(tag).partition(":")
+        if k == key:
+            return v
+    return None
+
+
+def project(remote, local):
+    """The part of `remote` that `local` describes: Datadog adds fields and defaults we do not manage."""
+    if isinstance(local, dict) and isinstance(remote, dict):
+        return {k: project(remote.get(k), v) for k, v in local.items()}
+    if isinstance(local, list) and isinstance(remote, list):
+        if len(local) == len(remote) and all(isinstance(x, dict) for x in local):
+            return [project(r, l) for r, l in zip(remote, local)]
+        return remote
+    return remote
+
+
+def _dump(obj) -> list[str]:
+    return json.dumps(obj, indent=2, sort_keys=True, ensure_ascii=False).splitlines()
+
+
+def plan(local: dict[str, dict], remote: list[dict], prune: bool, tags_key: str = "tags") -> list[Action]:
+    deployed = {}
+    for obj in remote:
+        tags = obj.get(tags_key) or []
+        if tag_value(tags, "pack") != PACK:
+            continue  # never touch what the pack did not create
+        pid = tag_value(tags, "pack_id")
+        if pid:
+            deployed[pid] = obj
+    actions = []
+    for pid, body in local.items():
+        current = deployed.get(pid)
+        if current is None:
+            actions.append(Action("create", pid, body.get("name", "")))
+            continue
+        seen = project(current, body)
+        if seen == body:
+            actions.append(Action("unchanged", pid, body.get("name", ""), current.get("id")))
+        else:
+            diff = "\n".join(difflib.unified_diff(_dump(seen), _dump(body), "deployed", "repository", lineterm=""))
+            actions.append(Action("update", pid, body.get("name", ""), current.get("id"), diff))
+    if prune:
+        for pid, obj in deployed.items():
+            if pid not in local:
+                actions.append(Action("delete", pid, obj.get("name", ""), obj.get("id")))
+    return actions
