@@ -25,6 +25,8 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", metavar="DIR", help="output directory")
     parser.add_argument("--update-docs", action="store_true", help="regenerate docs/detections.md from the rules")
+    parser.add_argument("--update-lock", action="store_true",
+                        help="bump the version of changed content and rewrite content.lock.json")
     parser.add_argument("--root", default=str(ROOT), help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     problems: list = []
@@ -35,6 +37,15 @@ def main(argv: list[str] | None = None) -> int:
             print(f"error: {p}", file=sys.stderr)
         print(f"build failed: {len(problems)} problem(s)", file=sys.stderr)
         return 1
+    if args.update_lock:
+        from contentkit.lock import entries, read_lock, update, write_lock
+
+        lock, done = update(entries(packs, rules), read_lock(Path(args.root)), Path(args.root))
+        write_lock(lock, Path(args.root))
+        for line in done or ["nothing changed"]:
+            print(line)
+        packs = load_pipelines(Path(args.root), problems)  # versions may have moved
+        rules = load_rules(Path(args.root), problems)
     if args.update_docs:
         from contentkit.docs import detections_markdown
 
@@ -42,8 +53,8 @@ def main(argv: list[str] | None = None) -> int:
         target.write_text(detections_markdown(rules), "utf-8")
         print(f"wrote {target}")
     if not args.out:
-        if not args.update_docs:
-            parser.error("--out DIR is required (or --update-docs)")
+        if not (args.update_docs or args.update_lock):
+            parser.error("--out DIR is required (or --update-docs / --update-lock)")
         return 0
     out = Path(args.out) / "pipelines"
     try:

@@ -1,0 +1,90 @@
+"""Cross-content checks: every attribute content names must exist.
+
+A rule or widget that reads an attribute the pipeline never sets can never fire
+or stays empty, silently. Known attributes are: what the pipelines can produce
+(from the simulator), the raw Zoom fields of the collector's lines, and Datadog's
+reserved attributes. Every `evt.name` value used must be in the taxonomy.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import re
+
+from .load import PipelinePack, Problem, Rule, _rel, ROOT
+from .processors import compile_pipeline
+from .search import compile_query
+from .errors import ContentError
+
+RAW_FIELDS = {
+    "log_type", "account", "record_id", "time",
+    "email", "type", "ip_address", "client_type", "version",
+    "operator", "category_type", "action", "operation_detail",
+}
+RESERVED = {"message", "status", "service", "host", "source", "timestamp"}
+_VARIABLE = re.compile(r"\{\{\s*@([A-Za-z0-9_.\-]+)\s*\}\}")
+_EVT_NAME = re.compile(r"@evt\.name:(\([^)]*\)|[^\s()]+)")
+
+
+class Known:
+    def __init__(self, packs: list[PipelinePack]):
+        self.attributes = set(RAW_FIELDS) | RESERVED
+        self.taxonomy: set[str] = set()
+        for pack in packs:
+            self.attributes |= compile_pipeline(pack.definition).produced_attributes()
+            self.taxonomy |= evt_names(pack.definition["processors"])
+
+    def has(self, attribute: str) -> bool:
+        attribute = attribute.lstrip("@")
+        if attribute in self.attributes:
+            return True
+        # an object is known through its fields (network.client.geoip)
+        return any(a.startswith(attribute + ".") for a in self.attributes)
+
+
+def evt_names(processors: list[dict]) -> set[str]:
+    names = set()
+    for p in processors:
+        if p.get("type") == "pipeline":
+            names |= evt_names(p.get("processors", []))
+        elif p.get("target") == "evt.name":
+            if p["type"] == "category-processor":
+                names |= {c["name"] for c in p["categories"]}
+            elif p["type"] == "lookup-processor":
+                names |= {row.split(",", 1)[1] for row in p["lookup_table"]}
+                if p.get("default_lookup"):
+                    names.add(p["default_lookup"])
+    return names
+
+
+def query_problems(query: str, file: str, place: str, known: Known) -> list[Problem]:
+    problems = []
+    try:
+        attributes = compile_query(query).attributes()
+    except ContentError as exc:
+        return [Problem(file, place, str(exc))]
+    for attribute in sorted(a for a in attributes if not a.startswith("tag:") and a != "tags"):
+        if not known.has(attribute):
+            problems.append(Problem(file, place, f"attribute @{attribute} is never produced by the pipeline nor a raw Zoom field"))
+    for group in _EVT_NAME.findall(query):
+        for value in re.split(r"\s+OR\s+|\s+", group.strip("()")):
+            value = value.strip('"').replace("\\", "")
+            if value and not any(fnmatch.fnmatchcase(n, value) for n in known.taxonomy):
+                problems.append(Problem(file, place, f"evt.name {value!r} is not in the taxonomy (docs/attributes.md)"))
+    return problems
+
+
+def rule_problems(rule: Rule, known: Known, root=ROOT) -> list[Problem]:
+    file = _rel(rule.path, root)
+    d = rule.data
+    problems = []
+    for i, q in enumerate(d["queries"]):
+        problems += query_problems(q["query"], file, f"queries/{i}/query", known)
+        for key in ("groupByFields", "distinctFields", "metrics"):
+            for j, attribute in enumerate(q.get(key, [])):
+                if not known.has(attribute):
+                    problems.append(Problem(file, f"queries/{i}/{key}/{j}", f"attribute {attribute} is never produced by the pipeline nor a raw Zoom field"))
+    for attribute in sorted(set(_VARIABLE.findall(d["message"]))):
+        if not known.has(attribute):
+            problems.append(Problem(file, "message", f"template variable {{{{@{attribute}}}}} names an attribute the pipeline never produces"))
+    return problems

@@ -1,0 +1,82 @@
+"""scripts/validate.py: broken content fails with the file, the place and the attribute."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+
+import pytest
+
+from contentkit.load import ROOT
+from contentkit.validate import validate_all
+
+
+@pytest.fixture
+def repo(tmp_path):
+    root = tmp_path / "repo"
+    for name in ("pipelines", "siem_rules", "docs"):
+        shutil.copytree(ROOT / name, root / name)
+    shutil.copy(ROOT / "content.lock.json", root / "content.lock.json")
+    return root
+
+
+def edit(path, old, new):
+    text = path.read_text()
+    assert old in text, old
+    path.write_text(text.replace(old, new, 1))
+
+
+def test_the_repository_is_valid():
+    assert [str(p) for p in validate_all(ROOT)] == []
+
+
+def test_every_problem_is_reported_at_once_with_file_place_and_attribute(repo):
+    rule = repo / "siem_rules" / "zoom-mass-user-deletion.yaml"
+    edit(rule, "@evt.name:zoom.user.delete", "@Action:delete")  # Panther's old mistake: wrong field case
+    other = repo / "siem_rules" / "zoom-owner-transfer.yaml"
+    edit(other, "@zoom.role.to:Owner", "@evt.name:zoom.user.promote @zoom.role.to:Owner")
+    third = repo / "siem_rules" / "zoom-self-escalation.yaml"
+    edit(third, "{{@usr.email}}", "{{@usr.mail}}")
+    problems = [str(p) for p in validate_all(repo)]
+    assert any(p.startswith("siem_rules/zoom-mass-user-deletion.yaml: queries/0/query: attribute @Action is never produced")
+               for p in problems), problems
+    assert any("siem_rules/zoom-owner-transfer.yaml: queries/0/query: evt.name 'zoom.user.promote' is not in the taxonomy" in p
+               for p in problems), problems
+    assert any("siem_rules/zoom-self-escalation.yaml: message: template variable {{@usr.mail}}" in p for p in problems)
+    # the deletion rule can no longer fire: its own tests say so too
+    assert any(p.startswith("siem_rules/zoom-mass-user-deletion.yaml: tests (") for p in problems)
+
+
+def test_changed_content_without_a_version_bump_fails_and_update_lock_bumps_it(repo):
+    rule = repo / "siem_rules" / "zoom-user-created.yaml"
+    edit(rule, "name: Zoom user created", "name: Zoom user created by an admin or SCIM")
+    problems = [str(p) for p in validate_all(repo)]
+    assert any("siem_rules/zoom-user-created.yaml: version: content changed since version 1" in p for p in problems)
+    result = subprocess.run([sys.executable, str(ROOT / "scripts" / "build.py"), "--update-lock", "--root", str(repo)],
+                            capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    assert "rule zoom-user-created: version 1 -> 2" in result.stdout
+    assert "version: 2" in rule.read_text()
+    assert validate_all(repo) == []
+
+
+def test_pipeline_change_needs_a_version_bump_and_limits_are_checked(repo):
+    pipeline = repo / "pipelines" / "zoom_activity_logs" / "pipeline.yaml"
+    edit(pipeline, "name: Build a readable summary\n          is_enabled: true", "name: Build a readable summary\n          is_enabled: false")
+    problems = [str(p) for p in validate_all(repo)]
+    assert any("pipelines/zoom_activity_logs/pipeline.yaml: definition/processors/1" in p and "is_enabled is not true" in p
+               for p in problems), problems
+    assert any("content changed since version" in p and "pipeline.yaml" in p for p in problems)
+    assert any(p.startswith("pipelines/zoom_activity_logs/tests.yaml: samples/") for p in problems)
+
+
+def test_validate_script_exit_codes(repo):
+    ok = subprocess.run([sys.executable, str(ROOT / "scripts" / "validate.py"), "--root", str(repo)],
+                        capture_output=True, text=True)
+    assert ok.returncode == 0 and "all content is valid" in ok.stdout
+    edit(repo / "siem_rules" / "zoom-user-created.yaml", "@evt.name:zoom.user.create", "@evt.name:zoom.user.make")
+    bad = subprocess.run([sys.executable, str(ROOT / "scripts" / "validate.py"), "--root", str(repo)],
+                         capture_output=True, text=True)
+    assert bad.returncode == 1 and "Traceback" not in bad.stderr
+    assert "zoom-user-created.yaml: queries/0/query: evt.name 'zoom.user.make'" in bad.stderr
