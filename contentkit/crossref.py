@@ -88,3 +88,40 @@ def rule_problems(rule: Rule, known: Known, root=ROOT) -> list[Problem]:
         if not known.has(attribute):
             problems.append(Problem(file, "message", f"template variable {{{{@{attribute}}}}} names an attribute the pipeline never produces"))
     return problems
+
+
+_TEMPLATE_VAR = re.compile(r"\$[A-Za-z_][A-Za-z0-9_]*(?:\.value)?")
+
+
+def dashboard_problems(dash, known: Known, root=ROOT) -> list[Problem]:
+    """Log queries, list streams and facets of every widget; template variable prefixes."""
+    file = _rel(dash.path, root)
+    problems = []
+    for i, var in enumerate(dash.definition.get("template_variables", [])):
+        if var.get("prefix") and not known.has(var["prefix"]):
+            problems.append(Problem(file, f"template_variables/{i}", f"prefix {var['prefix']} is never produced by the pipeline"))
+
+    def walk(widgets, where):
+        for i, widget in enumerate(widgets):
+            d = widget.get("definition", {})
+            place = f"{where}/{i} ({d.get('title', d.get('type'))})"
+            if d.get("type") == "group":
+                walk(d.get("widgets", []), f"{place}/widgets")
+            for j, request in enumerate(d.get("requests", [])):
+                for query in request.get("queries", []):
+                    if query.get("data_source") == "logs":
+                        text = _TEMPLATE_VAR.sub("", query.get("search", {}).get("query", ""))
+                        problems.extend(query_problems(text, file, f"{place}/requests/{j}", known))
+                        for g in query.get("group_by", []):
+                            if not known.has(g["facet"]):
+                                problems.append(Problem(file, f"{place}/requests/{j}", f"facet {g['facet']} is never produced by the pipeline"))
+                stream = request.get("query", {})
+                if stream.get("data_source") == "logs_stream":
+                    text = _TEMPLATE_VAR.sub("", stream.get("query_string", ""))
+                    problems.extend(query_problems(text, file, f"{place}/requests/{j}", known))
+                    for col in request.get("columns", []):
+                        if col["field"] not in ("timestamp", "content", "host", "service", "status_line") and not known.has(col["field"]):
+                            problems.append(Problem(file, f"{place}/requests/{j}", f"column {col['field']} is never produced by the pipeline"))
+
+    walk(dash.definition.get("widgets", []), "dashboard/widgets")
+    return problems

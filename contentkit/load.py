@@ -186,3 +186,44 @@ def rule_body(rule: Rule) -> dict:
         "tags": tags,
     }
     return body
+
+
+# -- dashboards -----------------------------------------------------------------------
+
+@dataclass
+class DashboardPack:
+    id: str
+    version: str
+    definition: dict
+    path: Path
+
+    @property
+    def name(self) -> str:
+        return self.path.stem
+
+
+def load_dashboards(root: Path = ROOT, problems: list[Problem] | None = None) -> list[DashboardPack]:
+    problems = problems if problems is not None else []
+    out = []
+    for source in sorted((root / "dashboards").glob("*.json")):
+        rel = _rel(source, root)
+        try:
+            data = json.loads(source.read_text("utf-8"))
+        except ValueError as exc:
+            problems.append(Problem(rel, "", f"not valid JSON: {exc}"))
+            continue
+        if check_schema(data, "dashboard.schema.json", rel, problems):
+            out.append(DashboardPack(data["id"], data["version"], data["dashboard"], source))
+    return out
+
+
+DASHBOARD_MARK = "zoom-activity-logs pack"
+
+
+def dashboard_body(dash: DashboardPack) -> dict:
+    """The exact body of POST /api/v1/dashboard. Dashboard tags take only team:<name>,
+    so the stable id and version live at the end of the description."""
+    body = copy.deepcopy(dash.definition)
+    body["description"] = (body.get("description", "").rstrip()
+                           + f"\n\n({DASHBOARD_MARK}: pack_id:{dash.id} version:{dash.version})").lstrip()
+    return body

@@ -138,13 +138,44 @@ def rule_checks(rules: list[Rule], packs: list[PipelinePack], root: Path) -> lis
 def validate_all(root: Path = ROOT) -> list[Problem]:
     from .lock import check, entries, read_lock
 
+    from .load import load_dashboards
+
     problems: list[Problem] = []
     packs = load_pipelines(root, problems)
     rules = load_rules(root, problems)
+    dashboards = load_dashboards(root, problems)
     for pack in packs:
         problems += pipeline_limits(pack, root)
         problems += pipeline_samples(pack, root)
     problems += official_models(packs, rules, root)
     problems += rule_checks(rules, packs, root)
-    problems += check(entries(packs, rules), read_lock(root), root)
+    problems += dashboard_checks(dashboards, packs, root)
+    problems += check(entries(packs, rules, dashboards), read_lock(root), root)
+    return problems
+
+
+def dashboard_checks(dashboards, packs, root: Path) -> list[Problem]:
+    from .crossref import Known, dashboard_problems
+    from .load import dashboard_body
+
+    problems = []
+    known = Known(packs)
+    try:
+        from datadog_api_client import Configuration
+        from datadog_api_client.model_utils import UnparsedObject, validate_and_convert_types
+        from datadog_api_client.v1.model.dashboard import Dashboard
+    except ImportError:
+        Dashboard = None
+    for dash in dashboards:
+        file = _rel(dash.path, root)
+        problems += dashboard_problems(dash, known, root)
+        if Dashboard is None:
+            continue
+        try:
+            model = validate_and_convert_types(dashboard_body(dash), (Dashboard,), ["body"], True, True, Configuration())
+            for i, widget in enumerate(model.widgets):
+                if isinstance(widget.definition.get_oneof_instance(), UnparsedObject):
+                    problems.append(Problem(file, f"dashboard/widgets/{i}", "Datadog's Dashboard model does not accept this widget"))
+        except Exception as exc:
+            problems.append(Problem(file, "dashboard", f"Datadog's Dashboard model refuses it: {exc}"))
     return problems

@@ -2,9 +2,10 @@
 """Build the content pack's API payloads: `python scripts/build.py --out DIR`.
 
 Writes DIR/pipelines/<name>.json (each exactly the body of
-POST /api/v1/logs/config/pipelines) and DIR/rules/<id>.json (each exactly the body
-of POST /api/v2/security_monitoring/rules), plus DIR/rules/<id>.tests.json, the
-rule's test logs as /rules/test payloads for push_rules.py --test-remote.
+POST /api/v1/logs/config/pipelines), DIR/rules/<id>.json (each exactly the body
+of POST /api/v2/security_monitoring/rules) plus DIR/rules/<id>.tests.json (the
+rule's test logs as /rules/test payloads for push_rules.py --test-remote), and
+DIR/dashboards/<name>.json (each exactly the body of POST /api/v1/dashboard).
 Reports every content problem, then exits 1.
 """
 
@@ -17,7 +18,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from contentkit.load import ROOT, load_pipelines, load_rules, pipeline_body, rule_body  # noqa: E402
+from contentkit.load import (  # noqa: E402
+    ROOT, dashboard_body, load_dashboards, load_pipelines, load_rules, pipeline_body, rule_body,
+)
 from contentkit.rule_tests import remote_test_payloads  # noqa: E402
 
 
@@ -32,6 +35,7 @@ def main(argv: list[str] | None = None) -> int:
     problems: list = []
     packs = load_pipelines(Path(args.root), problems)
     rules = load_rules(Path(args.root), problems)
+    dashboards = load_dashboards(Path(args.root), problems)
     if problems:
         for p in problems:
             print(f"error: {p}", file=sys.stderr)
@@ -40,12 +44,13 @@ def main(argv: list[str] | None = None) -> int:
     if args.update_lock:
         from contentkit.lock import entries, read_lock, update, write_lock
 
-        lock, done = update(entries(packs, rules), read_lock(Path(args.root)), Path(args.root))
+        lock, done = update(entries(packs, rules, dashboards), read_lock(Path(args.root)), Path(args.root))
         write_lock(lock, Path(args.root))
         for line in done or ["nothing changed"]:
             print(line)
         packs = load_pipelines(Path(args.root), problems)  # versions may have moved
         rules = load_rules(Path(args.root), problems)
+        dashboards = load_dashboards(Path(args.root), problems)
     if args.update_docs:
         from contentkit.docs import detections_markdown
 
@@ -72,6 +77,13 @@ def main(argv: list[str] | None = None) -> int:
                 tests = remote_test_payloads(rule, packs)
                 (rules_out / f"{rule.id}.tests.json").write_text(json.dumps(tests, indent=2) + "\n", "utf-8")
             print(f"wrote {len(rules)} rules to {rules_out}")
+        if dashboards:
+            dash_out = Path(args.out) / "dashboards"
+            dash_out.mkdir(parents=True, exist_ok=True)
+            for dash in dashboards:
+                target = dash_out / f"{dash.name}.json"
+                target.write_text(json.dumps(dashboard_body(dash), indent=2, ensure_ascii=False) + "\n", "utf-8")
+                print(f"wrote {target}")
     except OSError as exc:
         print(f"error: --out {args.out}: {exc.strerror}", file=sys.stderr)
         return 1
