@@ -49,13 +49,16 @@ def _dump(obj) -> list[str]:
     return json.dumps(obj, indent=2, sort_keys=True, ensure_ascii=False).splitlines()
 
 
-def plan(local: dict[str, dict], remote: list[dict], prune: bool, tags_key: str = "tags") -> list[Action]:
+def tag_identity(obj: dict) -> str | None:
+    """The pack id of a deployed object tagged by the pack, else None (not ours)."""
+    tags = obj.get("tags") or []
+    return tag_value(tags, "pack_id") if tag_value(tags, "pack") == PACK else None
+
+
+def plan(local: dict[str, dict], remote: list[dict], prune: bool, identify=tag_identity) -> list[Action]:
     deployed = {}
     for obj in remote:
-        tags = obj.get(tags_key) or []
-        if tag_value(tags, "pack") != PACK:
-            continue  # never touch what the pack did not create
-        pid = tag_value(tags, "pack_id")
+        pid = identify(obj)  # never touch what the pack did not create
         if pid:
             deployed[pid] = obj
     actions = []

@@ -1,4 +1,5 @@
-"""A minimal Datadog security-monitoring rules API, shaped per Datadog's OpenAPI v2.
+"""A minimal Datadog API (security rules v2, log pipelines and dashboards v1),
+shaped per Datadog's OpenAPI descriptions.
 
 Used only to RECORD the push_rules cassettes (`pytest --record-mode=once`); the
 tests replay those cassettes with record mode `none` and never need it. Like the
@@ -22,6 +23,9 @@ class FakeDatadog:
         self.rules: dict[str, dict] = {}
         self.next_id = 1
         self.fail_next_429 = False
+        self.pipelines: dict[str, dict] = {}
+        self.order: list[str] = ["pl-foreign-1"]
+        self.dashboards: dict[str, dict] = {}
         self.server = ThreadingHTTPServer(("127.0.0.1", port), self._handler())
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
 
@@ -48,6 +52,47 @@ class FakeDatadog:
                 "filters": [], "type": body.get("type", "log_detection")}
         self.rules[rule_id] = rule
         return rule
+
+    def seed_pipeline(self, body: dict) -> str:
+        pid = f"pl-{len(self.pipelines) + 1:03d}"
+        self.pipelines[pid] = {**body, "id": pid, "type": "pipeline", "is_read_only": False}
+        self.order.append(pid)
+        return pid
+
+    def _v1(self, method, url, body):
+        """Pipelines, pipeline order and dashboards; None when the path is not theirs."""
+        pipes, order, dash = "/api/v1/logs/config/pipelines", "/api/v1/logs/config/pipeline-order", "/api/v1/dashboard"
+        if url.path == pipes and method == "GET":
+            return 200, list(self.pipelines.values())
+        if url.path == pipes and method == "POST":
+            pid = self.seed_pipeline(body)
+            return 200, self.pipelines[pid]
+        if url.path.startswith(pipes + "/") and method == "PUT":
+            pid = url.path.rsplit("/", 1)[1]
+            self.pipelines[pid] = {**body, "id": pid, "type": "pipeline", "is_read_only": False}
+            return 200, self.pipelines[pid]
+        if url.path == order:
+            if method == "PUT":
+                self.order = list(body["pipeline_ids"])
+            return 200, {"pipeline_ids": self.order}
+        if url.path == dash and method == "GET":
+            return 200, {"dashboards": [{k: d.get(k) for k in ("id", "title", "description", "layout_type", "url",
+                                                                "author_handle", "created_at", "modified_at", "is_read_only")}
+                                        for d in self.dashboards.values()]}
+        if url.path == dash and method == "POST":
+            did = f"abc-def-{len(self.dashboards) + 1:03d}"
+            self.dashboards[did] = {**body, "id": did, "url": f"/dashboard/{did}", "author_handle": "ci@example.com",
+                                    "created_at": "2026-11-27T00:00:00+00:00", "modified_at": "2026-11-27T00:00:00+00:00",
+                                    "is_read_only": False}
+            return 200, self.dashboards[did]
+        if url.path.startswith(dash + "/"):
+            did = url.path.rsplit("/", 1)[1]
+            if did not in self.dashboards:
+                return 404, {"errors": ["Dashboard not found"]}
+            if method == "PUT":
+                self.dashboards[did] = {**self.dashboards[did], **body}
+            return 200, self.dashboards[did]
+        return None
 
     def _handler(self):
         fake = self
@@ -83,6 +128,9 @@ class FakeDatadog:
                                        ("x-ratelimit-remaining", "0"), ("x-ratelimit-reset", "2"),
                                        ("x-ratelimit-name", "security_monitoring_rules")])
                 body = self._body() if method in ("POST", "PUT") else None
+                handled = fake._v1(method, url, body)
+                if handled is not None:
+                    return self._send(*handled)
                 if url.path == RULES and method == "GET":
                     q = parse_qs(url.query)
                     size, number = int(q.get("page[size]", ["10"])[0]), int(q.get("page[number]", ["0"])[0])
