@@ -88,8 +88,13 @@ def run(capsys, *args) -> tuple[int, str, str]:
     return code, out.out, out.err
 
 
+def played(vcr):
+    """Requests made so far: recorded ones while recording, played ones on replay."""
+    return vcr.requests[:vcr.play_count] if vcr.play_count else vcr.requests
+
+
 def writes(vcr) -> list[str]:
-    return [f"{r.method} {r.path}" for r in vcr.requests if r.method != "GET" and "/validation" not in r.path
+    return [f"{r.method} {r.path}" for r in played(vcr) if r.method != "GET" and "/validation" not in r.path
             and not r.path.endswith("/test")]
 
 
