@@ -68,7 +68,8 @@ def run(volume: int, workdir: str) -> dict:
         started = time.perf_counter()
         with open(out_path, "wb") as out, open(out_path + ".err", "wb") as err:
             proc = subprocess.Popen(
-                [sys.executable, "-m", "collector", "collect", "--since", since.isoformat(), "--state", state],
+                [sys.executable, "-m", "collector", "collect", "--since", since.isoformat(), "--state", state,
+                 "--max-rps", "0"],
                 stdout=out, stderr=err, env=env,
             )
             # wait4 gives this child's own rusage: peak RSS of the collector alone

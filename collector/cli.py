@@ -79,6 +79,12 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("--category", choices=OPERATION_CATEGORIES, help="operation logs: only this category_type")
     c.add_argument("--state", metavar="PATH", help="state file (default: $XDG_STATE_HOME/zoom-activity-logs/<account>.sqlite3)")
     c.add_argument("--output", metavar="FILE", help="append NDJSON to FILE instead of stdout")
+    c.add_argument("--max-rps", type=float, default=5.0,
+                   help="report requests per second at most (default 5: half of Zoom's Pro limit, which all apps "
+                        "of the account share; 0 = unlimited)")
+    c.add_argument("--daily-reserve", type=_positive_int, default=1000,
+                   help="stop for the day when Zoom's daily cap has this many requests left, for the account's "
+                        "other apps (default 1000)")
     c.add_argument("--retries", type=_positive_int, default=6,
                    help="attempts on 5xx, timeouts and network errors before giving up (default: 6)")
     c.add_argument("--account-name", default=os.environ.get("ZOOM_ACCOUNT_NAME", "default"),
@@ -168,7 +174,10 @@ def run_collect(args: argparse.Namespace, stop: threading.Event) -> int:
         with httpx.Client(timeout=timeout, headers={"User-Agent": f"zoom-activity-logs/{__version__}"}) as http:
             attempts = max(1, args.retries)
             auth = ServerToServerAuth(http, token_url, account_id, client_id, secret, waiter, attempts=attempts)
-            client = ZoomClient(http, api_url, auth, waiter, attempts=attempts)
+            if args.max_rps < 0:
+                raise UsageError("--max-rps must not be negative")
+            client = ZoomClient(http, api_url, auth, waiter, attempts=attempts, max_rps=args.max_rps or None,
+                                daily_reserve=args.daily_reserve)
             settings = Settings(account=args.account_name, log_types=log_types, category=args.category,
                                 lookback_days=args.lookback_days)
             collector = Collector(client, ledger, sink, settings, waiter)

@@ -12,14 +12,14 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime, timezone
 
 import httpx
 import orjson
 
 from .auth import ServerToServerAuth
 from .errors import ApiError, AuthError, PageTokenExpired, ScopeError
-from .retry import Backoff, Waiter, rate_limit_delay
+from .retry import Backoff, Waiter, rate_limit_delay, seconds_to_next_utc_midnight
 
 log = logging.getLogger("zoom-activity-logs")
 
@@ -50,6 +50,8 @@ class ZoomClient:
         attempts: int = 8,
         backoff: Backoff | None = None,
         max_rate_limit_waits: int = 100,
+        max_rps: float | None = None,
+        daily_reserve: int = 0,
     ):
         self._http = http
         self._api_url = api_url.rstrip("/")
@@ -61,6 +63,34 @@ class ZoomClient:
         self.requests = 0
         self.rate_limited = 0
         self.retried = 0
+        # Zoom's Heavy quota is shared with every other app of the account: pace
+        # ourselves well under it instead of finding the limit with 429s.
+        self._interval = 1.0 / max_rps if max_rps else 0.0
+        self._next_slot = 0.0
+        self._daily_reserve = daily_reserve
+        self.daily_remaining: int | None = None
+
+    def _pace(self) -> None:
+        if self._interval:
+            now = self._waiter.monotonic()
+            wait = self._next_slot - now
+            if wait > 0:
+                self._waiter.sleep(wait)
+            self._next_slot = max(now, self._next_slot) + self._interval
+        if self._daily_reserve and self.daily_remaining is not None and self.daily_remaining <= self._daily_reserve:
+            # Leave the rest of the daily cap to the account's other apps.
+            wait = seconds_to_next_utc_midnight(datetime.now(timezone.utc))
+            log.warning("Zoom daily request cap nearly used (%d left, reserve %d); waiting %.0fs for 00:00 UTC",
+                        self.daily_remaining, self._daily_reserve, wait)
+            self.daily_remaining = None
+            self._waiter.sleep(wait)
+
+    def _note_remaining(self, response) -> None:
+        value = response.headers.get("X-RateLimit-Remaining")  # Zoom: requests left in today's cap
+        try:
+            self.daily_remaining = int(value) if value is not None else self.daily_remaining
+        except ValueError:
+            pass
 
     def get_page(self, report: Report, params: dict) -> dict:
         """One report page as a JSON object, or a CollectorError / PageTokenExpired."""
@@ -71,6 +101,7 @@ class ZoomClient:
         last = ""
         while True:
             self._waiter.check()
+            self._pace()
             token = self._auth.access_token()
             self.requests += 1
             try:
@@ -86,6 +117,9 @@ class ZoomClient:
                 tracking = response.headers.get("x-zm-trackingid", "-")
                 body = _json(response)
                 if status == 200:
+                    # only a success tells today's remaining cap; a 429's "0" is
+                    # stale once its Retry-After has been waited out
+                    self._note_remaining(response)
                     if isinstance(body, dict):
                         records = body.get(report.records_key, [])
                         if records is None or isinstance(records, list):

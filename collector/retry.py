@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import random
 import threading
+import time
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from email.utils import parsedate_to_datetime
@@ -89,6 +90,10 @@ class Waiter:
     def check(self) -> None:
         if self.stop.is_set():
             raise Stopped()
+
+    def monotonic(self) -> float:
+        """The clock that sleeps advance (a test waiter fakes both)."""
+        return time.monotonic()
 
 
 def rate_limit_delay(headers, attempt: int, backoff: Backoff, now: datetime | None = None) -> tuple[float, str]:

@@ -52,6 +52,12 @@ class RecordingWaiter(Waiter):
     def __init__(self):
         super().__init__()
         self.sleeps = []
+        self.clock = 1000.0
 
     def sleep(self, seconds):
         self.sleeps.append(seconds)
+        self.clock += max(0.0, seconds)
+
+    def monotonic(self):
+        # Time passes only when the code sleeps: pacing is asserted exactly.
+        return self.clock

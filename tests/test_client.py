@@ -239,3 +239,36 @@ def test_retry_after_in_the_past_still_backs_off():
     headers = httpx.Headers({"retry-after": "2026-11-26T11:59:55Z", "x-ratelimit-type": "Daily-limit"})
     wait, _ = rate_limit_delay(headers, 0, Backoff(), now)
     assert wait >= 0.5
+
+
+def test_max_rps_paces_requests_without_busy_waiting():
+    def handler(request):
+        if request.url.path == "/oauth/token":
+            return token_response()
+        return page([])
+
+    http = httpx.Client(transport=httpx.MockTransport(handler))
+    waiter = RecordingWaiter()
+    auth = ServerToServerAuth(http, "https://zoom.test/oauth/token", "acct", "cid", SECRET, waiter)
+    client = ZoomClient(http, "https://api.zoom.test/v2", auth, waiter, max_rps=4)
+    for _ in range(5):
+        client.get_page(REPORTS["activity"], {"from": "2026-11-25", "to": "2026-11-26"})
+    # the fake clock moves only when the client sleeps: one quarter-second wait before
+    # each request after the first, and never a zero-length (busy) wait
+    assert waiter.sleeps == pytest.approx([0.25] * 4)
+
+
+def test_daily_cap_reserve_waits_for_midnight():
+    def handler(request):
+        if request.url.path == "/oauth/token":
+            return token_response()
+        return httpx.Response(200, headers={"x-ratelimit-remaining": "40"}, json={"activity_logs": []})
+
+    http = httpx.Client(transport=httpx.MockTransport(handler))
+    waiter = RecordingWaiter()
+    auth = ServerToServerAuth(http, "https://zoom.test/oauth/token", "acct", "cid", SECRET, waiter)
+    client = ZoomClient(http, "https://api.zoom.test/v2", auth, waiter, daily_reserve=50)
+    client.get_page(REPORTS["activity"], {})
+    assert waiter.sleeps == []
+    client.get_page(REPORTS["activity"], {})
+    assert len(waiter.sleeps) == 1 and waiter.sleeps[0] > 0  # until 00:00 UTC, when Zoom resets the cap

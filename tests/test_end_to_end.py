@@ -133,7 +133,8 @@ def test_cli_sigterm_mid_backfill_then_restart_loses_and_repeats_nothing(tmp_pat
         since = today - timedelta(days=60)
         out = tmp_path / "out.ndjson"
         state = tmp_path / "state.sqlite3"
-        args = ["collect", "--since", since.isoformat(), "--state", str(state), "--output", str(out), "--quiet"]
+        args = ["collect", "--since", since.isoformat(), "--state", str(state), "--output", str(out), "--quiet",
+                "--max-rps", "0"]
         env = emulator_env(emu)
         proc = subprocess.Popen([sys.executable, "-m", "collector", *args], env={**_base_env(), **env},
                                 stderr=subprocess.PIPE)
