@@ -1,4 +1,4 @@
-"""Server-to-Server OAuth for Zoom: account_credentials tokens, renewed in time.
+"""OAuth for Zoom: Server-to-Server (account_credentials) and authorization-code apps.
 
 authlib supplies the OAuth pieces (client authentication, token object with
 expiry); we drive HTTP with our own httpx client rather than authlib's httpx
@@ -24,20 +24,18 @@ log = logging.getLogger("zoom-activity-logs")
 RENEW_LEEWAY = 300
 
 
-class ServerToServerAuth:
-    def __init__(
-        self,
-        http: httpx.Client,
-        token_url: str,
-        account_id: str,
-        client_id: str,
-        client_secret: str,
-        waiter: Waiter | None = None,
-        attempts: int = 6,
-    ):
+class _TokenAuth:
+    """What both app kinds share: one token at a time, renewed in time, and a
+    token endpoint driven with retries on outages and rate limits."""
+
+    def __init__(self, http: httpx.Client, token_url: str, client_id: str, client_secret: str,
+                 waiter: Waiter | None, attempts: int, names: dict | None = None):
         self._http = http
+        # where the user set each credential, for error messages (env vars or config fields)
+        self._names = {"client": "ZOOM_CLIENT_ID and ZOOM_CLIENT_SECRET", "account": "ZOOM_ACCOUNT_ID",
+                       **(names or {})}
         self._token_url = token_url
-        self._account_id = account_id
+        self._client_id = client_id
         self._client_auth = ClientAuth(client_id, client_secret, "client_secret_basic")
         self._waiter = waiter or Waiter()
         self._attempts = attempts
@@ -60,7 +58,10 @@ class ServerToServerAuth:
                 self._token = None
 
     def _fetch(self) -> OAuth2Token:
-        params = {"grant_type": "account_credentials", "account_id": self._account_id}
+        raise NotImplementedError
+
+    def _post(self, params: dict, on_refusal) -> dict:
+        """POST the token endpoint; the JSON of a 200, or `on_refusal(status, error, reason)` raises."""
         last = ""
         for attempt in range(self._attempts):
             if attempt and not last.startswith("rate limited"):
@@ -77,26 +78,120 @@ class ServerToServerAuth:
             if status == 200 and isinstance(body, dict) and body.get("access_token"):
                 self.renewals += 1
                 log.debug("access token renewed (expires_in=%s)", body.get("expires_in"))
-                body.pop("expires_at", None)
-                if not body.get("expires_in"):
-                    body["expires_in"] = 3599
-                return OAuth2Token(dict(body))
+                return body
             if status in (400, 401, 403) and isinstance(body, dict):
                 error = str(body.get("error", ""))
                 reason = str(body.get("reason", body.get("message", "")))
                 if error == "invalid_client" or status == 401:
                     raise AuthError(
                         f"Zoom refused the client credentials ({error or status}: {reason}); "
-                        "check ZOOM_CLIENT_ID and ZOOM_CLIENT_SECRET, and that the app is activated"
+                        f"check {self._names['client']}, and that the app is activated"
                     )
-                if "account" in reason.lower():
-                    raise AuthError(f"Zoom refused ZOOM_ACCOUNT_ID ({error}: {reason})")
+                on_refusal(status, error, reason)
                 raise AuthError(f"Zoom refused the token request ({status} {error}: {reason})")
             last = f"token endpoint answered HTTP {status}"
             if status == 429:
                 last = "rate limited on the token endpoint"
                 self._waiter.sleep(rate_limit_delay(response.headers, attempt, self._backoff)[0])
         raise ApiError(f"could not get an access token after {self._attempts} attempts: {last}")
+
+
+def _as_token(body: dict) -> OAuth2Token:
+    body = dict(body)
+    body.pop("expires_at", None)
+    if not body.get("expires_in"):
+        body["expires_in"] = 3599
+    return OAuth2Token(body)
+
+
+class ServerToServerAuth(_TokenAuth):
+    """Server-to-Server OAuth app: account_credentials tokens, no refresh token."""
+
+    def __init__(
+        self,
+        http: httpx.Client,
+        token_url: str,
+        account_id: str,
+        client_id: str,
+        client_secret: str,
+        waiter: Waiter | None = None,
+        attempts: int = 6,
+        names: dict | None = None,
+    ):
+        super().__init__(http, token_url, client_id, client_secret, waiter, attempts, names)
+        self._account_id = account_id
+
+    def _fetch(self) -> OAuth2Token:
+        def refused(status, error, reason):
+            if "account" in reason.lower():
+                raise AuthError(f"Zoom refused {self._names['account']} ({error}: {reason})")
+
+        params = {"grant_type": "account_credentials", "account_id": self._account_id}
+        return _as_token(self._post(params, refused))
+
+
+class AuthorizationCodeAuth(_TokenAuth):
+    """User-authorized (General) OAuth app: tokens from `zoom-activity-logs authorize`,
+    refreshed with Zoom's rotating refresh tokens.
+
+    Order of a refresh: lock the token file; re-read it (another process may have
+    rotated already); POST the refresh; write the new pair atomically; only then
+    hand out the access token. Signals only set the stop flag, so Ctrl-C cannot
+    cut the step between Zoom's answer and the rename; only SIGKILL or a power
+    loss can, a window of milliseconds that Zoom's protocol leaves open
+    (docs/reliability.md).
+    """
+
+    def __init__(self, http: httpx.Client, token_url: str, client_id: str, client_secret: str,
+                 store, waiter: Waiter | None = None, attempts: int = 6, crash_hook=None,
+                 names: dict | None = None):
+        super().__init__(http, token_url, client_id, client_secret, waiter, attempts, names)
+        self._store = store
+        self._crash = crash_hook or (lambda point: None)
+
+    def _stored(self) -> dict:
+        data = self._store.load()
+        if data.get("client_id") != self._client_id:
+            raise AuthError(f"{self._store.path}: tokens were issued to another client ID; "
+                            "run `zoom-activity-logs authorize` with this app")
+        return data
+
+    def _fetch(self) -> OAuth2Token:
+        with self._store.locked():
+            data = self._stored()
+            held = self._token.get("access_token") if self._token else None
+            if data.get("access_token") and data.get("access_token") != held:
+                # the file has a token we have not used (a restart, or another process refreshed)
+                token = _as_token({k: data[k] for k in ("access_token", "expires_at", "token_type", "scope")
+                                   if k in data})
+                token["expires_at"] = int(data.get("expires_at", 0))
+                if not token.is_expired(leeway=RENEW_LEEWAY):
+                    return token
+            self._crash("before_refresh")
+
+            def refused(status, error, reason):
+                if error == "invalid_grant":
+                    raise AuthError(
+                        f"Zoom refused the refresh token in {self._store.path} ({reason or error}): it was revoked, "
+                        "or superseded by a refresh whose answer never arrived; run `zoom-activity-logs authorize` "
+                        "again (collection resumes where it stopped)"
+                    )
+
+            body = self._post({"grant_type": "refresh_token", "refresh_token": data["refresh_token"]}, refused)
+            self._crash("answered")
+            token = _as_token(body)
+            saved = {
+                "client_id": self._client_id,
+                # Zoom always rotates; keep the old one only if an answer ever omits it
+                "refresh_token": body.get("refresh_token") or data["refresh_token"],
+                "access_token": token["access_token"],
+                "expires_at": int(token["expires_at"]),
+                "token_type": token.get("token_type", "bearer"),
+                "scope": token.get("scope", data.get("scope", "")),
+            }
+            self._store.save(saved, _crash=self._crash)
+            self._crash("saved")
+            return token
 
 
 def _json_or_none(response: httpx.Response):

@@ -15,23 +15,17 @@ import tempfile
 import threading
 from pathlib import Path
 
-import httpx
-
 from . import __version__
-from .auth import ServerToServerAuth
-from .client import ZoomClient
-from .collect import Collector, Settings
+from .config import AccountConfig, account_from_env, load_config
 from .errors import EXIT_CODES, CollectorError, OutputClosed, UsageError
-from .ledger import Ledger
 from .output import Sink
 from .records import LOG_TYPES
-from .retry import Stopped, Waiter
+from .retry import Stopped
+from .runner import Job, run_accounts
 from .windows import parse_day, utc_today
 
 log = logging.getLogger("zoom-activity-logs")
 
-DEFAULT_TOKEN_URL = "https://zoom.us/oauth/token"
-DEFAULT_API_URL = "https://api.zoom.us/v2"
 OPERATION_CATEGORIES = (
     "all", "user", "user_settings", "account", "billing", "im", "recording",
     "phone_contacts", "webinar", "sub_account", "role", "zoom_rooms",
@@ -68,23 +62,31 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
 
     c = sub.add_parser("collect", help="read Zoom's audit reports and write new records as NDJSON")
-    c.add_argument("--log-type", choices=("activity", "operation", "all"), default="all",
-                   help="which report to read (default: all)")
+    c.add_argument("--config", metavar="FILE",
+                   help="YAML file listing the accounts to collect (see docs/reliability.md); without it, one "
+                        "Server-to-Server account from ZOOM_ACCOUNT_ID, ZOOM_CLIENT_ID and ZOOM_CLIENT_SECRET")
+    c.add_argument("--account", action="append", metavar="NAME",
+                   help="with --config: collect only this account (repeatable)")
+    c.add_argument("--log-type", choices=("activity", "operation", "all"), default=None,
+                   help="which report to read (default: all, or the config file's log_types)")
     c.add_argument("--since", metavar="YYYY-MM-DD", help="backfill from this UTC day (at most six months back)")
     c.add_argument("--until", metavar="YYYY-MM-DD", help="backfill up to this UTC day, inclusive (default: today)")
     c.add_argument("--follow", action="store_true", help="keep polling the recent days every --interval seconds")
     c.add_argument("--interval", type=_interval, default=60.0, help="seconds between follow polls (default: 60)")
-    c.add_argument("--lookback-days", type=_positive_int, default=1,
+    c.add_argument("--lookback-days", type=_positive_int, default=None,
                    help="previous UTC days re-read on each poll besides today (default: 1)")
     c.add_argument("--category", choices=OPERATION_CATEGORIES, help="operation logs: only this category_type")
     c.add_argument("--state", metavar="PATH", help="state file (default: $XDG_STATE_HOME/zoom-activity-logs/<account>.sqlite3)")
     c.add_argument("--output", metavar="FILE", help="append NDJSON to FILE instead of stdout")
-    c.add_argument("--max-rps", type=float, default=5.0,
+    c.add_argument("--max-rps", type=float, default=None,
                    help="report requests per second at most (default 5: half of Zoom's Pro limit, which all apps "
                         "of the account share; 0 = unlimited)")
-    c.add_argument("--daily-reserve", type=_positive_int, default=1000,
+    c.add_argument("--daily-reserve", type=_positive_int, default=None,
                    help="stop for the day when Zoom's daily cap has this many requests left, for the account's "
                         "other apps (default 1000)")
+    c.add_argument("--health", action="store_true",
+                   help="after each poll, one `log_type: health` line per account (records emitted, lag, last "
+                        "error) for a monitor that alerts when collection stops")
     c.add_argument("--retries", type=_positive_int, default=6,
                    help="attempts on 5xx, timeouts and network errors before giving up (default: 6)")
     c.add_argument("--account-name", default=os.environ.get("ZOOM_ACCOUNT_NAME", "default"),
@@ -102,37 +104,6 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def default_state_path(account: str) -> Path:
-    base = os.environ.get("XDG_STATE_HOME") or os.path.join(os.path.expanduser("~"), ".local", "state")
-    return Path(base) / "zoom-activity-logs" / f"{account}.sqlite3"
-
-
-def _credentials() -> tuple[str, str, str, str, str]:
-    env = os.environ
-    missing = [n for n in ("ZOOM_ACCOUNT_ID", "ZOOM_CLIENT_ID", "ZOOM_CLIENT_SECRET") if not env.get(n, "").strip()]
-    if missing:
-        raise UsageError(
-            f"{', '.join(missing)} not set: export the Server-to-Server OAuth app's credentials "
-            "(or use --emulated to try the built-in emulated account)"
-        )
-    return (
-        env["ZOOM_ACCOUNT_ID"].strip(),
-        env["ZOOM_CLIENT_ID"].strip(),
-        env["ZOOM_CLIENT_SECRET"].strip(),
-        env.get("ZOOM_OAUTH_TOKEN_URL", "").strip() or DEFAULT_TOKEN_URL,
-        env.get("ZOOM_API_URL", "").strip() or DEFAULT_API_URL,
-    )
-
-
-def _check_url(name: str, url: str) -> None:
-    try:
-        parsed = httpx.URL(url)
-    except Exception:
-        raise UsageError(f"{name}: {url!r} is not a URL") from None
-    if parsed.scheme not in ("http", "https") or not parsed.host:
-        raise UsageError(f"{name}: {url!r} is not an http(s) URL")
-
-
 def run_collect(args: argparse.Namespace, stop: threading.Event) -> int:
     today = utc_today()
     since = parse_day(args.since, "--since") if args.since else None
@@ -141,61 +112,76 @@ def run_collect(args: argparse.Namespace, stop: threading.Event) -> int:
         raise UsageError("--until needs --since")
     if since and until is None:
         until = today
-    log_types = LOG_TYPES if args.log_type == "all" else (args.log_type,)
-    if args.category and "operation" not in log_types:
-        raise UsageError("--category applies to operation logs; use --log-type operation or all")
+    if args.max_rps is not None and args.max_rps < 0:
+        raise UsageError("--max-rps must not be negative")
+    if args.config and args.emulated:
+        raise UsageError("--config and --emulated exclude each other")
 
     emulator = None
-    state_path = Path(args.state) if args.state else None
     tmpdir = None
-    if args.emulated:
+    if args.config:
+        accounts = load_config(args.config)
+        if args.account:
+            wanted = set(args.account)
+            unknown = wanted - {a.name for a in accounts}
+            if unknown:
+                raise UsageError(f"--account: {', '.join(sorted(unknown))} not in {args.config}")
+            accounts = [a for a in accounts if a.name in wanted]
+        if args.state and len(accounts) > 1:
+            raise UsageError("--state names one account's state file; set `state:` per account in the config")
+    elif args.emulated:
         from .emulator import Emulator, EmulatorConfig
 
         emulator = Emulator(EmulatorConfig())
         emulator.start()
         cfg = emulator.config
-        account_id, client_id, secret = cfg.account_id, cfg.client_id, cfg.client_secret
-        token_url, api_url = emulator.token_url, emulator.api_url
-        if state_path is None:
+        accounts = [AccountConfig(name=args.account_name, auth="server_to_server", account_id=cfg.account_id,
+                                  client_id=cfg.client_id, client_secret=cfg.client_secret,
+                                  api_url=emulator.api_url, token_url=emulator.token_url)]
+        if not args.state:
             tmpdir = tempfile.TemporaryDirectory(prefix="zoom-activity-logs-")
-            state_path = Path(tmpdir.name) / "emulated.sqlite3"
+            accounts[0].state = Path(tmpdir.name) / "emulated.sqlite3"
             log.info("emulated account: state kept in a temporary file; pass --state to keep it between runs")
     else:
-        account_id, client_id, secret, token_url, api_url = _credentials()
-    _check_url("ZOOM_OAUTH_TOKEN_URL", token_url)
-    _check_url("ZOOM_API_URL", api_url)
-    state_path = state_path or default_state_path(args.account_name)
+        accounts = [account_from_env(args.account_name)]
 
+    # command-line flags win over the config file's values
+    for acct in accounts:
+        if args.state:
+            acct.state = Path(args.state)
+        if args.log_type:
+            acct.log_types = LOG_TYPES if args.log_type == "all" else (args.log_type,)
+        if args.category:
+            acct.category = args.category
+        if args.lookback_days is not None:
+            acct.lookback_days = args.lookback_days
+        if args.max_rps is not None:
+            acct.max_rps = args.max_rps
+        if args.daily_reserve is not None:
+            acct.daily_reserve = args.daily_reserve
+        if acct.category and "operation" not in acct.log_types:
+            raise UsageError(f"{acct.name}: a category filter applies to operation logs; "
+                             "use --log-type operation or all")
+
+    job = Job(since=since, until=until, follow=args.follow, interval=args.interval, health=args.health,
+              retries=args.retries, keep_going=len(accounts) > 1)
     sink = Sink.file(args.output) if args.output else Sink.stdout()
-    waiter = Waiter(stop)
-    ledger = Ledger(state_path, args.account_name, today)
-    timeout = httpx.Timeout(60.0, connect=10.0)
     try:
-        with httpx.Client(timeout=timeout, headers={"User-Agent": f"zoom-activity-logs/{__version__}"}) as http:
-            attempts = max(1, args.retries)
-            auth = ServerToServerAuth(http, token_url, account_id, client_id, secret, waiter, attempts=attempts)
-            if args.max_rps < 0:
-                raise UsageError("--max-rps must not be negative")
-            client = ZoomClient(http, api_url, auth, waiter, attempts=attempts, max_rps=args.max_rps or None,
-                                daily_reserve=args.daily_reserve)
-            settings = Settings(account=args.account_name, log_types=log_types, category=args.category,
-                                lookback_days=args.lookback_days)
-            collector = Collector(client, ledger, sink, settings, waiter)
-            if since:
-                collector.backfill(since, until)
-            if args.follow:
-                collector.follow(args.interval)
-            elif not since:
-                collector.poll()
-            log.info("done: %d records read, %d written", collector.stats.read, collector.stats.written)
+        return run_accounts(accounts, sink, job, stop, today)
     finally:
-        ledger.close()
         sink.close()
         if emulator:
             emulator.stop()
         if tmpdir:
             tmpdir.cleanup()
-    return 0
+
+
+def _name_the_account(record: logging.LogRecord) -> bool:
+    """With many accounts, each line says which one it is about."""
+    if record.threadName.startswith("account:") and not getattr(record, "_named", False):
+        record.msg = f"{record.threadName[8:]}: {record.msg}"
+        record._named = True
+    return True
 
 
 def _install_signal_handlers(stop: threading.Event) -> None:
@@ -217,6 +203,8 @@ def main(argv: list[str] | None = None) -> int:
     elif getattr(args, "verbose", False):
         level = logging.DEBUG
     logging.basicConfig(level=level, stream=sys.stderr, format="zoom-activity-logs: %(levelname)s: %(message)s")
+    for handler in logging.getLogger().handlers:
+        handler.addFilter(_name_the_account)
     for noisy in ("httpx", "httpcore"):  # their INFO/DEBUG lines would print request details
         logging.getLogger(noisy).setLevel(logging.WARNING)
     stop = threading.Event()

@@ -172,6 +172,15 @@ class Ledger:
                 (log_type, day.isoformat()),
             )
 
+    def get_meta(self, key: str) -> str | None:
+        row = self._db.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
+        return row[0] if row else None
+
+    def set_meta(self, key: str, value: str) -> None:
+        with self._tx():
+            self._db.execute("INSERT INTO meta VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+                             (key, value))
+
     def prune(self, oldest: date) -> int:
         """Forget days Zoom no longer serves (and undated records unseen since then)."""
         cutoff = oldest.isoformat()

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import os
+import threading
 import sys
 from typing import BinaryIO
 
@@ -28,6 +29,7 @@ class Sink:
     def __init__(self, stream: BinaryIO, durable: bool):
         self._stream = stream
         self._durable = durable  # fsync regular files so a power loss can't lose committed lines
+        self._lock = threading.Lock()
         self.lines = 0
 
     @classmethod
@@ -47,10 +49,11 @@ class Sink:
         if not lines:
             return
         try:
-            self._stream.write(b"".join(lines))
-            self._stream.flush()
-            if self._durable:
-                os.fsync(self._stream.fileno())
+            with self._lock:  # accounts collected in parallel share one output
+                self._stream.write(b"".join(lines))
+                self._stream.flush()
+                if self._durable:
+                    os.fsync(self._stream.fileno())
         except (BrokenPipeError, ConnectionResetError):
             raise OutputClosed("the reader of the output went away; state kept at the last delivered batch") from None
         except OSError as exc:

@@ -1,5 +1,5 @@
-"""Zoom semantics, free of sockets: OAuth token endpoint, the two report endpoints,
-faults and rate limits. `ZoomApi.handle` turns one parsed request into a Reply."""
+"""Zoom semantics, free of sockets: OAuth (server-to-server and user-managed authorize /
+token endpoints), the two report endpoints, faults and rate limits. `ZoomApi.handle` turns one parsed request into a Reply."""
 
 from __future__ import annotations
 
@@ -18,6 +18,7 @@ from urllib.parse import parse_qs
 from .config import EmulatorConfig
 from .dataset import Generator
 from .faults import Fault, FaultQueue
+from .oauth import UserOAuth
 from .opdetails import CATEGORY_FILTERS
 from .ratelimit import RateLimiter
 from .store import RecordStore
@@ -79,12 +80,13 @@ class ZoomApi:
         self.stopping = stopping
         self.base_url = ""
         self.tokens = AccessTokens(cfg)
+        self.oauth = UserOAuth(cfg, self.tokens)
         self.page_tokens = PageTokens()
         self.limiter = RateLimiter(cfg)
         self._arrivals = 0
         self._lock = threading.Lock()
-        self._stats = {"requests": 0, "report_requests": 0, "token_requests": 0, "resets": 0,
-                       "truncated": 0, "faults": 0}
+        self._stats = {"requests": 0, "report_requests": 0, "token_requests": 0, "authorize_requests": 0,
+                       "resets": 0, "truncated": 0, "faults": 0, "lost_token_responses": 0}
         self._status: Counter = Counter()
         self._paths: Counter = Counter()
 
@@ -108,6 +110,7 @@ class ZoomApi:
             out = dict(self._stats)
             out["status"] = dict(self._status)
             out["paths"] = dict(self._paths)
+        out["oauth"] = self.oauth.counters()  # counts only: stats are served over HTTP
         out["generation"] = {kind: store.counters() for kind, store in self.stores.items()}
         return out
 
@@ -127,6 +130,11 @@ class ZoomApi:
             if method != "POST":
                 return _error(405, 405, "Method not allowed.")
             return self._with_fault("token", headers, lambda: self._token(query, headers, body))
+        if path == "/oauth/authorize":
+            self._count("authorize_requests")
+            if method != "GET":
+                return _error(405, 405, "Method not allowed.")
+            return self._authorize(query)
         if path.startswith("/v2/report/") and path[11:] in ENDPOINTS:
             self._count("report_requests")
             if method != "GET":
@@ -134,7 +142,8 @@ class ZoomApi:
             endpoint = path[11:]
             return self._with_fault(endpoint, headers, lambda: self._report(endpoint, query, headers))
         if path == "/emulator/stats" and method == "GET":
-            return _json(200, self.stats())
+            # Status codes are int keys, which orjson only writes when asked to.
+            return Reply(200, orjson.dumps(self.stats(), option=orjson.OPT_NON_STR_KEYS))
         return _error(404, 404, "Not found.")
 
     def _with_fault(self, endpoint: str, headers, answer: Callable[[], Reply]) -> Reply:
@@ -151,6 +160,10 @@ class ZoomApi:
         reply = answer()
         if fault.kind == "truncated" and reply.status == 200:
             reply.action = "truncate"
+        elif fault.kind == "lose_token_response":
+            # The work is done (a refresh has rotated); only the answer is lost on the way back.
+            self._count("lost_token_responses")
+            reply.action = "reset"
         return reply
 
     def _fault_reply(self, fault: Fault, headers) -> Optional[Reply]:
@@ -192,6 +205,14 @@ class ZoomApi:
         return _error(429, 429, QPS_MESSAGE if kind == "QPS" else DAILY_MESSAGE, headers)
 
     # ---- OAuth ----------------------------------------------------------------
+    def _authorize(self, query: str) -> Reply:
+        """The user's browser at /oauth/authorize; the user clicks Allow (or Deny) at once."""
+        params = {k: v[0] for k, v in parse_qs(query, keep_blank_values=True).items()}
+        status, answer = self.oauth.authorize(params, self.clock().timestamp())
+        if status == 302:
+            return Reply(302, headers=[("Location", answer)], content_type="text/html;charset=UTF-8")
+        return _json(status, answer)
+
     def _token(self, query: str, headers, body: bytes) -> Reply:
         params = {k: v[0] for k, v in parse_qs(query, keep_blank_values=True).items()}
         if body:
@@ -205,9 +226,20 @@ class ZoomApi:
         good = (client_id is not None
                 and hmac.compare_digest(client_id.encode(), self.cfg.client_id.encode())
                 and hmac.compare_digest(secret.encode(), self.cfg.client_secret.encode()))
-        if not good or self.faults.revoked:
+        grant_type = params.get("grant_type")
+        user_grant = grant_type in ("authorization_code", "refresh_token")
+        # A revoked server-to-server app fails client authentication; a revoked (uninstalled)
+        # user-managed app keeps its credentials but its codes and refresh tokens are dead.
+        if not good or (self.faults.revoked and not user_grant):
             return _json(401, {"reason": "Invalid client_id or client_secret", "error": "invalid_client"})
-        if params.get("grant_type") != "account_credentials":
+        if user_grant:
+            now = self.clock().timestamp()
+            if grant_type == "authorization_code":
+                status, answer = self.oauth.exchange(params, now, self.faults.revoked, self.base_url)
+            else:
+                status, answer = self.oauth.refresh(params, now, self.faults.revoked, self.base_url)
+            return _json(status, answer)
+        if grant_type != "account_credentials":
             return _json(400, {"reason": "unsupported grant type", "error": "unsupported_grant_type"})
         if params.get("account_id") != self.cfg.account_id:
             return _json(400, {"reason": "Invalid account_id", "error": "invalid_request"})

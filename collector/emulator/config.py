@@ -14,10 +14,14 @@ DEFAULT_CLIENT_SECRET = "emulator-secret"
 
 @dataclasses.dataclass
 class EmulatorConfig:
-    """Emulator knobs. Rate limits, TTLs, scopes, header style, Retry-After and
-    arrivals_per_request are read live, so tests may change them on a running
-    emulator (emu.config.arrivals_per_request = 0); the account shape (seed, users,
-    volumes, history_days) is fixed when the Emulator is built."""
+    """Emulator knobs. Rate limits, TTLs, scopes, header style, Retry-After,
+    arrivals_per_request and the OAuth knobs are read live, so tests may change them on a
+    running emulator (emu.config.arrivals_per_request = 0); the account shape (seed, users,
+    volumes, history_days) is fixed when the Emulator is built.
+
+    User-managed OAuth: authorize_deny makes /oauth/authorize answer as a user who clicked
+    Deny; redirect_uris, when not empty, is the app's allow list (exact match); code_ttl and
+    refresh_token_ttl are the lifetimes of authorization codes and refresh tokens."""
 
     seed: int = 7
     users: int = 40
@@ -36,6 +40,10 @@ class EmulatorConfig:
     client_id: str = DEFAULT_CLIENT_ID
     client_secret: str = dataclasses.field(default=DEFAULT_CLIENT_SECRET, repr=False)
     arrivals_per_request: int = 0
+    authorize_deny: bool = False
+    redirect_uris: tuple = ()
+    code_ttl: float = 300.0
+    refresh_token_ttl: float = 90 * 86400.0
     now: Optional[Callable[[], datetime]] = None
     port: int = 0
     host: str = "127.0.0.1"
@@ -45,6 +53,9 @@ class EmulatorConfig:
         if isinstance(self.scopes, str):
             self.scopes = tuple(self.scopes.split())
         self.scopes = tuple(self.scopes)
+        if isinstance(self.redirect_uris, str):
+            self.redirect_uris = (self.redirect_uris,)
+        self.redirect_uris = tuple(self.redirect_uris)
         if self.users < 1:
             raise ValueError("users must be at least 1")
         if self.history_days < 1:

@@ -105,6 +105,11 @@ class Emulator:
     def token_url(self) -> str:
         return self.base_url + "/oauth/token"
 
+    @property
+    def authorize_url(self) -> str:
+        """Base URL of /oauth/authorize (user-managed apps); add the query yourself."""
+        return self.base_url + "/oauth/authorize"
+
     # ---- records --------------------------------------------------------------
     def _store(self, kind: str) -> RecordStore:
         try:
@@ -122,12 +127,26 @@ class Emulator:
 
     # ---- faults and counters -----------------------------------------------------
     def inject(self, kind: str, count: int = 1, **params) -> None:
-        """Queue a fault for the next `count` report requests (target="token" for the token endpoint)."""
+        """Queue a fault for the next `count` report requests (target="token" for the token endpoint).
+
+        "revoke" also uninstalls the user-managed app: every refresh token, unused authorization
+        code and user access token issued so far dies for good (clear_faults does not bring them
+        back; a new authorization does). "lose_token_response" always targets the token endpoint.
+        """
         self._faults.inject(kind, count, **params)
+        if kind == "revoke":
+            self._api.oauth.revoke_all()
 
     def clear_faults(self) -> None:
         """Drop queued faults and undo "revoke"."""
         self._faults.clear()
+
+    def refresh_tokens(self) -> dict:
+        """User-managed OAuth refresh tokens, for tests (never served over HTTP):
+        {"valid": [usable now, oldest first], "all": [every one issued], "issued": n,
+        "rotated": n, "rejected_superseded": n, "rejected_unknown": n, "rejected_expired": n,
+        "rejected_revoked": n}."""
+        return self._api.oauth.snapshot(self.now().timestamp())
 
     def issued_tokens(self) -> list[str]:
         """Every access token handed out so far (tests check none of them leaks into output)."""

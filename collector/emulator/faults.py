@@ -8,8 +8,12 @@ from dataclasses import dataclass, field
 
 KINDS = frozenset({
     "429_qps", "429_daily", "500", "503", "slow", "reset", "truncated", "nonjson",
-    "expire_access_token", "expire_page_token", "revoke",
+    "expire_access_token", "expire_page_token", "revoke", "lose_token_response",
 })
+# Kinds that only make sense on the token endpoint (their target defaults to "token").
+# lose_token_response: the token request is carried out (a refresh rotates) but the
+# connection is reset before the answer reaches the client.
+TOKEN_ONLY = frozenset({"lose_token_response"})
 # Which requests a queued fault may hit. "report" (the default) means either report endpoint.
 TARGETS = frozenset({"report", "activities", "operationlogs", "token", "any"})
 
@@ -38,9 +42,11 @@ class FaultQueue:
     def inject(self, kind: str, count: int = 1, **params) -> None:
         if kind not in KINDS:
             raise ValueError(f"unknown fault kind {kind!r}; expected one of {sorted(KINDS)}")
-        target = params.pop("target", "report")
+        target = params.pop("target", "token" if kind in TOKEN_ONLY else "report")
         if target not in TARGETS:
             raise ValueError(f"unknown fault target {target!r}; expected one of {sorted(TARGETS)}")
+        if kind in TOKEN_ONLY and target != "token":
+            raise ValueError(f"fault {kind!r} only applies to target 'token'")
         with self._lock:
             if kind == "revoke":
                 self.revoked = True

@@ -65,6 +65,12 @@ class AccessTokens:
         with self._lock:
             return list(self._grants)
 
+    def revoke(self, tokens) -> None:
+        """Forget these tokens: they answer "Invalid access token." from now on."""
+        with self._lock:
+            for token in tokens:
+                self._grants.pop(token, None)
+
     def expire(self, token: Optional[str]) -> None:
         with self._lock:
             grant = self._grants.get(token or "")

@@ -1,0 +1,194 @@
+"""Accounts to collect: from a YAML file (many accounts) or from environment variables (one).
+
+The file is validated with collector/schemas/config.schema.json. Secrets are
+references to environment variables, resolved here at start-up; a problem is
+one line naming the file and the field, and never echoes a value (a user who
+pasted a secret inline must not see it printed back into their logs).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+from functools import cache
+from importlib import resources
+from pathlib import Path
+
+import jsonschema
+import orjson
+import yaml
+
+from .errors import UsageError
+from .records import LOG_TYPES
+
+CLOUDS = {
+    # name -> (API base, OAuth host)
+    "zoom": ("https://api.zoom.us/v2", "https://zoom.us"),
+    "zoomgov": ("https://api.zoomgov.com/v2", "https://zoomgov.com"),
+}
+DEFAULTS = {"log_types": list(LOG_TYPES), "category": None, "lookback_days": 1, "max_rps": 5.0,
+            "daily_reserve": 1000}
+
+
+@dataclasses.dataclass
+class AccountConfig:
+    name: str
+    auth: str  # server_to_server | authorization_code
+    client_id: str
+    client_secret: str = dataclasses.field(repr=False)
+    account_id: str | None = None
+    api_url: str = CLOUDS["zoom"][0]
+    oauth_url: str = CLOUDS["zoom"][1]
+    token_url: str = ""
+    log_types: tuple[str, ...] = LOG_TYPES
+    category: str | None = None
+    lookback_days: int = 1
+    max_rps: float = 5.0
+    daily_reserve: int = 1000
+    state: Path | None = None
+    token_file: Path | None = None
+    redirect_uri: str | None = None
+    # where each credential came from, for messages ("ZOOM_CLIENT_ID and ...")
+    names: dict = dataclasses.field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self.token_url = self.token_url or self.oauth_url.rstrip("/") + "/oauth/token"
+
+    @property
+    def authorize_url(self) -> str:
+        return self.oauth_url.rstrip("/") + "/oauth/authorize"
+
+
+@cache
+def schema() -> dict:
+    return orjson.loads(resources.files("collector").joinpath("schemas/config.schema.json").read_bytes())
+
+
+def _where(path) -> str:
+    out = ""
+    for part in path:
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+    return out or "(top level)"
+
+
+def _message(error: jsonschema.ValidationError) -> str:
+    """The schema error without the offending value (it may be a pasted secret)."""
+    kind = error.validator
+    if kind == "required":
+        missing = [p for p in error.validator_value if p not in (error.instance or {})]
+        return f"missing {', '.join(missing)}"
+    if kind in ("additionalProperties", "unevaluatedProperties"):
+        allowed = set(error.schema.get("properties", {}))
+        extra = sorted(k for k in error.instance if k not in allowed) if isinstance(error.instance, dict) else []
+        return f"unknown field {', '.join(extra)}" if extra else error.message
+    if kind == "enum":
+        return "must be one of " + ", ".join(str(v) for v in error.validator_value)
+    if kind == "const":
+        return f"must be {error.validator_value!r}"
+    if kind == "type":
+        if error.validator_value == "object" and error.path and error.path[-1] == "client_secret":
+            return "must be a reference to an environment variable ({env: NAME}), never the secret itself"
+        return f"must be of type {error.validator_value}"
+    if kind == "pattern":
+        field = error.path[-1] if error.path else ""
+        if field in ("api_url", "oauth_url", "redirect_uri"):
+            return "must be an https URL (or http on 127.0.0.1/localhost for a local emulator)"
+        if field == "name":
+            return "must be lower-case letters, digits, '.', '_' or '-' (at most 63), starting with a letter or digit"
+        return "has an invalid format"
+    if kind == "oneOf":
+        return "must be a string or a reference to an environment variable ({env: NAME})"
+    if kind == "not":
+        return "has fields that do not apply to this auth kind (account_id is for server_to_server; " \
+               "token_file and redirect_uri for authorization_code)"
+    if kind in ("minimum", "maximum", "minItems", "uniqueItems", "minLength"):
+        return f"violates {kind} {error.validator_value}"
+    return f"is invalid ({kind})"
+
+
+def load_config(path: str | Path, env: dict | None = None) -> list[AccountConfig]:
+    env = os.environ if env is None else env
+    path = Path(path)
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise UsageError(f"{path}: no such config file") from None
+    except OSError as exc:
+        raise UsageError(f"{path}: cannot read: {exc.strerror}") from None
+    except UnicodeDecodeError:
+        raise UsageError(f"{path}: not UTF-8 text") from None
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f":{mark.line + 1}:{mark.column + 1}" if mark else ""
+        raise UsageError(f"{path}{where}: not valid YAML: {getattr(exc, 'problem', None) or exc}") from None
+    validator = jsonschema.Draft202012Validator(schema())
+    errors = sorted(validator.iter_errors(data), key=lambda e: (list(map(str, e.absolute_path)), e.validator))
+    if errors:
+        # the deepest error is the most precise one for the first place that is wrong
+        first = max((e for e in errors if list(e.absolute_path)[:1] == list(errors[0].absolute_path)[:1]),
+                    key=lambda e: len(e.absolute_path))
+        more = f" (and {len(errors) - 1} more problems)" if len(errors) > 1 else ""
+        raise UsageError(f"{path}: {_where(first.absolute_path)}: {_message(first)}{more}")
+
+    defaults = {**DEFAULTS, **(data.get("defaults") or {})}
+    accounts, names = [], set()
+    for i, raw in enumerate(data["accounts"]):
+        where = f"{path}: accounts[{i}] ({raw['name']})"
+        if raw["name"] in names:
+            raise UsageError(f"{where}: name used by another account")
+        names.add(raw["name"])
+        merged = {**defaults, **raw}
+        sources = {}
+
+        def resolve(field: str) -> str | None:
+            value = raw.get(field)
+            if isinstance(value, dict):
+                var = value["env"]
+                sources[field] = var
+                resolved = env.get(var, "").strip()
+                if not resolved:
+                    raise UsageError(f"{where}.{field}: environment variable {var} is not set")
+                return resolved
+            if value is not None:
+                sources[field] = f"accounts[{i}].{field}"
+            return value
+
+        api_default, oauth_default = CLOUDS[raw.get("cloud", "zoom")]
+        base = Path(path).parent
+
+        def local(p):
+            return None if p is None else (base / Path(p).expanduser())
+
+        client = resolve("client_id")
+        secret = resolve("client_secret")
+        account_id = resolve("account_id")
+        accounts.append(AccountConfig(
+            name=raw["name"], auth=raw["auth"], client_id=client, client_secret=secret, account_id=account_id,
+            api_url=raw.get("api_url", api_default), oauth_url=raw.get("oauth_url", oauth_default),
+            log_types=tuple(t for t in LOG_TYPES if t in merged["log_types"]),
+            category=merged.get("category"), lookback_days=merged["lookback_days"],
+            max_rps=float(merged["max_rps"]), daily_reserve=merged["daily_reserve"],
+            state=local(raw.get("state")), token_file=local(raw.get("token_file")),
+            redirect_uri=raw.get("redirect_uri"),
+            names={"client": f"{sources['client_id']} and {sources['client_secret']}",
+                   "account": sources.get("account_id", "account_id")},
+        ))
+    return accounts
+
+
+def account_from_env(name: str, env: dict | None = None) -> AccountConfig:
+    """One Server-to-Server account from ZOOM_ACCOUNT_ID / ZOOM_CLIENT_ID / ZOOM_CLIENT_SECRET."""
+    env = os.environ if env is None else env
+    missing = [n for n in ("ZOOM_ACCOUNT_ID", "ZOOM_CLIENT_ID", "ZOOM_CLIENT_SECRET") if not env.get(n, "").strip()]
+    if missing:
+        raise UsageError(
+            f"{', '.join(missing)} not set: export the Server-to-Server OAuth app's credentials, pass --config FILE "
+            "(or use --emulated to try the built-in emulated account)"
+        )
+    api_url = env.get("ZOOM_API_URL", "").strip() or CLOUDS["zoom"][0]
+    token_url = env.get("ZOOM_OAUTH_TOKEN_URL", "").strip() or CLOUDS["zoom"][1] + "/oauth/token"
+    return AccountConfig(
+        name=name, auth="server_to_server", account_id=env["ZOOM_ACCOUNT_ID"].strip(),
+        client_id=env["ZOOM_CLIENT_ID"].strip(), client_secret=env["ZOOM_CLIENT_SECRET"].strip(),
+        api_url=api_url, token_url=token_url, names={"api_url": "ZOOM_API_URL", "token_url": "ZOOM_OAUTH_TOKEN_URL"},
+    )
