@@ -97,6 +97,15 @@ def build_parser() -> argparse.ArgumentParser:
     verbosity.add_argument("--quiet", action="store_true", help="only warnings and errors on stderr")
     verbosity.add_argument("--verbose", action="store_true", help="debug output on stderr")
 
+    a = sub.add_parser("authorize", help="authorize an authorization-code (General) OAuth app in a browser and "
+                                         "store its tokens")
+    a.add_argument("--config", metavar="FILE", required=True, help="the YAML config listing the account")
+    a.add_argument("--account", metavar="NAME", help="the account to authorize (default: the only "
+                                                     "authorization_code account of the config)")
+    a.add_argument("--no-browser", action="store_true", help="print the URL only; do not open a browser")
+    a.add_argument("--timeout", type=_interval, default=300.0,
+                   help="seconds to wait for the browser's redirect (default: 300)")
+
     e = sub.add_parser("emulator", help="serve an emulated Zoom account on 127.0.0.1 for testing")
     from .emulator.cli import add_arguments
 
@@ -176,6 +185,20 @@ def run_collect(args: argparse.Namespace, stop: threading.Event) -> int:
             tmpdir.cleanup()
 
 
+def run_authorize(args: argparse.Namespace, stop: threading.Event) -> int:
+    from .authorize import authorize
+
+    accounts = [a for a in load_config(args.config) if a.auth == "authorization_code"]
+    if args.account:
+        accounts = [a for a in accounts if a.name == args.account]
+        if not accounts:
+            raise UsageError(f"--account: no authorization_code account {args.account!r} in {args.config}")
+    elif len(accounts) != 1:
+        raise UsageError(f"{args.config}: {len(accounts)} authorization_code accounts; name one with --account")
+    authorize(accounts[0], open_browser=not args.no_browser, timeout=args.timeout, stop=stop)
+    return 0
+
+
 def _name_the_account(record: logging.LogRecord) -> bool:
     """With many accounts, each line says which one it is about."""
     if record.threadName.startswith("account:") and not getattr(record, "_named", False):
@@ -215,6 +238,8 @@ def main(argv: list[str] | None = None) -> int:
 
             serve_forever(config_from_args(args))
             return 0
+        if args.command == "authorize":
+            return run_authorize(args, stop)
         return run_collect(args, stop)
     except Stopped as exc:
         log.warning("%s", exc)

@@ -78,7 +78,7 @@ def _message(error: jsonschema.ValidationError) -> str:
         missing = [p for p in error.validator_value if p not in (error.instance or {})]
         return f"missing {', '.join(missing)}"
     if kind in ("additionalProperties", "unevaluatedProperties"):
-        allowed = set(error.schema.get("properties", {}))
+        allowed = set(error.schema.get("properties", {})) | set(schema()["$defs"]["collection"]["properties"])
         extra = sorted(k for k in error.instance if k not in allowed) if isinstance(error.instance, dict) else []
         return f"unknown field {', '.join(extra)}" if extra else error.message
     if kind == "enum":

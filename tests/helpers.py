@@ -61,3 +61,8 @@ class RecordingWaiter(Waiter):
     def monotonic(self):
         # Time passes only when the code sleeps: pacing is asserted exactly.
         return self.clock
+
+
+def clean_env() -> dict:
+    """This process's environment without any ZOOM_ variable (a test sets its own)."""
+    return {k: v for k, v in os.environ.items() if not k.startswith("ZOOM_")}
