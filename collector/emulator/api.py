@@ -1,5 +1,6 @@
-"""Zoom semantics, free of sockets: OAuth (server-to-server and user-managed authorize /
-token endpoints), the two report endpoints, faults and rate limits. `ZoomApi.handle` turns one parsed request into a Reply."""
+"""Zoom semantics, free of sockets: OAuth (server-to-server, and user-managed authorize and
+token endpoints), the two report endpoints, faults and rate limits. `ZoomApi.handle` turns
+one parsed request into a Reply."""
 
 from __future__ import annotations
 

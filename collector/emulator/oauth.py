@@ -136,7 +136,7 @@ class UserOAuth:
         with self._lock:
             grant = self._codes.get(code)
             error = None
-            if grant is None or grant.used:
+            if grant is None or grant.used or revoked:
                 error = INVALID_CODE
             elif now - grant.issued_at > self._cfg.code_ttl:
                 error = EXPIRED_CODE
