@@ -135,10 +135,11 @@ class AuthorizationCodeAuth(_TokenAuth):
     refreshed with Zoom's rotating refresh tokens.
 
     Order of a refresh: lock the token file; re-read it (another process may have
-    rotated already); POST the refresh; write the new pair atomically; only then
-    hand out the access token. Signals only set the stop flag, so Ctrl-C cannot
-    cut the step between Zoom's answer and the rename; only SIGKILL or a power
-    loss can, a window of milliseconds that Zoom's protocol leaves open
+    rotated already); POST the refresh; write the new pair to a temporary file and
+    rename it into place (a kill between the two is finished by the next load);
+    only then hand out the access token. Signals only set the stop flag, so Ctrl-C
+    cannot cut the step between Zoom's answer and the temporary file; only SIGKILL
+    or a power loss can, a window of microseconds that Zoom's protocol leaves open
     (docs/reliability.md).
     """
 
@@ -148,6 +149,12 @@ class AuthorizationCodeAuth(_TokenAuth):
         super().__init__(http, token_url, client_id, client_secret, waiter, attempts, names)
         self._store = store
         self._crash = crash_hook or (lambda point: None)
+        self._rejected: set[str] = set()  # access tokens Zoom refused: never adopt them again from the file
+
+    def reject(self, token: str) -> None:
+        with self._lock:
+            self._rejected.add(token)
+        super().reject(token)
 
     def _stored(self) -> dict:
         data = self._store.load()
@@ -160,7 +167,8 @@ class AuthorizationCodeAuth(_TokenAuth):
         with self._store.locked():
             data = self._stored()
             held = self._token.get("access_token") if self._token else None
-            if data.get("access_token") and data.get("access_token") != held:
+            stored = data.get("access_token")
+            if stored and stored != held and stored not in self._rejected:
                 # the file has a token we have not used (a restart, or another process refreshed)
                 token = _as_token({k: data[k] for k in ("access_token", "expires_at", "token_type", "scope")
                                    if k in data})

@@ -99,7 +99,9 @@ def authorize(acct: AccountConfig, *, open_browser: bool = True, timeout: float 
     try:
         log.warning("open this URL in a browser signed in as a Zoom admin, and allow access:\n%s", url)
         if open_browser:
-            webbrowser.open(url)
+            # in a thread: a terminal browser ($BROWSER) blocks until it exits, and it
+            # waits for our listener's answer
+            threading.Thread(target=_open_browser, args=(url,), name="authorize-browser", daemon=True).start()
         waiter = Waiter(stop)
         deadline = timeout
         while not callback.arrived.wait(0.2):
@@ -117,6 +119,13 @@ def authorize(acct: AccountConfig, *, open_browser: bool = True, timeout: float 
         done.set()
         server.shutdown()
         server.server_close()
+
+
+def _open_browser(url: str) -> None:
+    try:
+        webbrowser.open(url)
+    except Exception as exc:  # a broken $BROWSER must not end the flow: the URL is printed
+        log.warning("could not open a browser (%s); open the URL above yourself", type(exc).__name__)
 
 
 def _code_from(url: str, state: str) -> str:

@@ -32,8 +32,31 @@ class TokenStore:
     def exists(self) -> bool:
         return self.path.exists()
 
+    def _finish_interrupted_save(self) -> None:
+        """A complete temporary file is a pair Zoom issued after the one in place (it is
+        written only once Zoom has answered a refresh), left by a process killed before
+        its rename: finish that rename, or the newest refresh token would be lost."""
+        newest, newest_at = None, -1
+        for tmp in self.path.parent.glob(f".{self.path.name}.*.tmp"):
+            try:
+                data = orjson.loads(tmp.read_bytes())
+                complete = isinstance(data, dict) and all(isinstance(data.get(k), str) for k in REQUIRED)
+            except (OSError, orjson.JSONDecodeError):
+                complete = False
+            if complete and int(data.get("saved_at", 0)) >= newest_at:
+                if newest is not None:
+                    newest.unlink(missing_ok=True)
+                newest, newest_at = tmp, int(data.get("saved_at", 0))
+            else:
+                tmp.unlink(missing_ok=True)  # torn by the kill: Zoom's answer is in the complete one, if any
+        if newest is not None:
+            with open(newest, "rb") as f:
+                os.fsync(f.fileno())
+            os.replace(newest, self.path)
+
     def load(self) -> dict:
         """The stored tokens; StateError (one line, naming the file) when unusable."""
+        self._finish_interrupted_save()
         try:
             st = self.path.stat()
         except FileNotFoundError:
