@@ -65,7 +65,8 @@ class ZoomClient:
         self.retried = 0
         # Zoom's Heavy quota is shared with every other app of the account: pace
         # ourselves well under it instead of finding the limit with 429s.
-        self._interval = 1.0 / max_rps if max_rps else 0.0
+        self._base_interval = self._interval = 1.0 / max_rps if max_rps else 0.0
+        self._since_slowdown = 0
         self._next_slot = 0.0
         self._daily_reserve = daily_reserve
         self.daily_remaining: int | None = None
@@ -84,6 +85,22 @@ class ZoomClient:
                         self.daily_remaining, self._daily_reserve, wait)
             self.daily_remaining = None
             self._waiter.sleep(wait)
+
+    def _slow_down(self) -> None:
+        """A per-second 429 means other apps share the quota (or the budget is set at
+        the limit): pace a quarter slower, so the 429s stop instead of recurring."""
+        if self._interval:
+            self._interval = min(self._interval * 1.25, 10.0)
+            self._since_slowdown = 0
+            log.info("pacing slowed to %.2f requests/s after a per-second 429", 1 / self._interval)
+
+    def _recover_pace(self) -> None:
+        """Back toward --max-rps, a little after every 50 successes in a row."""
+        if self._interval > self._base_interval:
+            self._since_slowdown += 1
+            if self._since_slowdown >= 50:
+                self._interval = max(self._base_interval, self._interval / 1.1)
+                self._since_slowdown = 0
 
     def _note_remaining(self, response) -> None:
         value = response.headers.get("X-RateLimit-Remaining")  # Zoom: requests left in today's cap
@@ -120,6 +137,7 @@ class ZoomClient:
                     # only a success tells today's remaining cap; a 429's "0" is
                     # stale once its Retry-After has been waited out
                     self._note_remaining(response)
+                    self._recover_pace()
                     if isinstance(body, dict):
                         records = body.get(report.records_key, [])
                         if records is None or isinstance(records, list):
@@ -140,6 +158,8 @@ class ZoomClient:
                     if rate_waits > self._max_rate_limit_waits:
                         raise ApiError(f"Zoom kept answering 429 on {report.path} after {rate_waits - 1} waits")
                     wait, kind = rate_limit_delay(response.headers, rate_waits - 1, self._backoff)
+                    if kind.lower() == "qps":
+                        self._slow_down()
                     log.warning("rate limited by Zoom (%s) on %s; waiting %.1fs", kind, report.path, wait)
                     self._waiter.sleep(wait)
                     continue

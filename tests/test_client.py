@@ -272,3 +272,28 @@ def test_daily_cap_reserve_waits_for_midnight():
     assert waiter.sleeps == []
     client.get_page(REPORTS["activity"], {})
     assert len(waiter.sleeps) == 1 and waiter.sleeps[0] > 0  # until 00:00 UTC, when Zoom resets the cap
+
+
+def test_a_per_second_429_slows_the_pace_and_successes_bring_it_back():
+    answers = iter([429] + [200] * 200)
+
+    def handler(request):
+        if request.url.path == "/oauth/token":
+            return token_response()
+        if next(answers) == 429:
+            return httpx.Response(429, headers={"x-ratelimit-type": "QPS", "retry-after": "1"},
+                                  json={"code": 429, "message": "rate"})
+        return page([])
+
+    http = httpx.Client(transport=httpx.MockTransport(handler))
+    waiter = RecordingWaiter()
+    auth = ServerToServerAuth(http, "https://zoom.test/oauth/token", "acct", "cid", SECRET, waiter)
+    client = ZoomClient(http, "https://api.zoom.test/v2", auth, waiter, max_rps=10)
+    client.get_page(REPORTS["activity"], {})
+    assert client._interval == pytest.approx(0.125)  # 8/s after the 429
+    for _ in range(49):
+        client.get_page(REPORTS["activity"], {})
+    assert client._interval == pytest.approx(0.125 / 1.1)
+    for _ in range(110):
+        client.get_page(REPORTS["activity"], {})
+    assert client._interval == pytest.approx(0.1)  # never faster than --max-rps

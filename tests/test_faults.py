@@ -18,7 +18,7 @@ from collector.emulator import Emulator, EmulatorConfig
 from collector.errors import AuthError, OutputClosed
 from collector.ledger import Ledger
 from collector.output import Sink
-from collector.retry import Waiter
+from collector.retry import Stopped, Waiter
 from collector.windows import utc_today
 from helpers import emulator_env, multiset, read_ndjson, run_cli, zoom_fields
 
@@ -212,4 +212,30 @@ def test_auth_error_is_not_retried_as_an_outage(tmp_path):
         with pytest.raises(AuthError):
             run.collector.poll()
         assert run.waiter.asked == []  # no back-off loop against a revoked app
+        run.close()
+
+
+class MidnightWaiter(FastWaiter):
+    """Stops the run when asked to wait for 00:00 UTC (a long wait), as a test cannot wait."""
+
+    def sleep(self, seconds):
+        if seconds > 60:
+            self.asked.append(seconds)
+            raise Stopped()
+        super().sleep(seconds)
+
+
+def test_daily_reserve_leaves_the_rest_of_the_cap_to_other_apps(tmp_path):
+    cfg = EmulatorConfig(seed=27, users=20, activity_per_day=2000, operation_per_day=400, history_days=30,
+                         daily_limit=1040)
+    with Emulator(cfg) as emu:
+        run = Run(emu, tmp_path / "s.sqlite3")
+        waiter = MidnightWaiter()
+        run.client._waiter = run.collector.waiter = waiter
+        run.client._daily_reserve = 1000
+        with pytest.raises(Stopped):
+            run.collector.backfill(utc_today() - timedelta(days=25), utc_today())
+        # it stopped with the reserve untouched, without ever meeting Zoom's daily 429
+        assert emu.stats["status"].get(429, 0) == 0
+        assert 38 <= run.client.requests <= 41 and waiter.asked[-1] > 60
         run.close()
