@@ -81,11 +81,14 @@ def from_ndjson_line(record: dict, source: str = "zoom_activity_logs", service: 
 
     The line's fields become attributes; the shipper sets `source` (and may set
     service/host/tags). There is no `message` field in the line, so the message is
-    empty until the pipeline builds one. Status defaults to `info`.
+    empty until the pipeline builds one. Status defaults to `info`; a line with its
+    own `status` (the collector's health lines) keeps it, as Datadog's default
+    preprocessing of JSON logs remaps that reserved attribute.
     """
     event = dict(record)
     event["source"] = source
-    event["status"] = "info"
+    own = record.get("status")
+    event["status"] = own.lower() if isinstance(own, str) and own else "info"
     event["message"] = ""
     if service:
         event["service"] = service
