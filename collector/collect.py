@@ -7,13 +7,12 @@ ledger -> output. This module only decides the windows and repeats unclean ones.
 from __future__ import annotations
 
 import logging
-import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
 from .client import REPORTS, ZoomClient
-from .errors import ApiError, OutputClosed, PageTokenExpired
+from .errors import OutputClosed, PageTokenExpired
 from .ledger import Ledger
 from .output import Sink
 from .records import LOG_TYPES
@@ -156,16 +155,3 @@ class Collector:
             start = max(start, oldest)
             if self._windows(log_type, start, today, self.settings.follow_passes):
                 self.ledger.set_last_poll_day(log_type, today)
-
-    def follow(self, interval: float, on_poll: Callable[[], None] | None = None) -> None:
-        while True:
-            began = time.monotonic()
-            try:
-                self.poll()
-            except ApiError as exc:
-                # An outage must not end a collector meant to run for months;
-                # the next poll re-reads everything it missed.
-                log.error("poll failed: %s; retrying at the next interval", exc)
-            if on_poll:
-                on_poll()
-            self.waiter.sleep(max(0.0, interval - (time.monotonic() - began)))

@@ -10,6 +10,7 @@ exits with the first failed account's code once the others are done.
 from __future__ import annotations
 
 import logging
+import os
 import threading
 import time
 from dataclasses import dataclass
@@ -24,7 +25,7 @@ from .auth import AuthorizationCodeAuth, ServerToServerAuth
 from .client import ZoomClient
 from .collect import Collector, Settings
 from .config import AccountConfig
-from .errors import ApiError, CollectorError, OutputClosed, StateError, UsageError
+from .errors import ApiError, CollectorError, OutputClosed, UsageError
 from .ledger import Ledger
 from .output import Sink
 from .retry import Stopped, Waiter
@@ -47,8 +48,6 @@ class Job:
 
 
 def default_state_path(account: str) -> Path:
-    import os
-
     base = os.environ.get("XDG_STATE_HOME") or os.path.join(os.path.expanduser("~"), ".local", "state")
     return Path(base) / "zoom-activity-logs" / f"{account}.sqlite3"
 
@@ -209,5 +208,3 @@ def run_accounts(accounts: list[AccountConfig], sink: Sink, job: Job, stop: thre
             return code
     return 0
 
-
-__all__ = ["AccountRunner", "Job", "StateError", "run_accounts", "default_state_path"]

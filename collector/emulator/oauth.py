@@ -22,7 +22,6 @@ import hmac
 import secrets
 import threading
 from dataclasses import dataclass
-from typing import Optional
 from urllib.parse import urlencode, urlsplit, urlunsplit
 
 from .tokens import AccessTokens
