@@ -197,14 +197,15 @@ class CompiledRule:
 
     # -- evaluation -------------------------------------------------------------------
     def evaluate(self, events: list[dict]) -> list["Signal"]:
-        ordered = sorted(events, key=lambda e: e.get("timestamp", 0))
-        if self.method == "new_value":
-            triggers = self._new_value(ordered)
-        elif self.method == "impossible_travel":
-            triggers = self._travel(ordered)
-        else:
-            triggers = self._threshold(ordered)
-        return self._signals(triggers)
+        run = self.start()
+        for event in sorted(events, key=lambda e: e.get("timestamp", 0)):
+            run.push(event)
+        return run.signals
+
+    def start(self) -> "Evaluation":
+        """An evaluation fed one event at a time, in time order (memory bounded by the
+        rule's windows, not by the number of events: for months of logs)."""
+        return Evaluation(self)
 
     def _group(self, query: _Query, event: dict):
         values = []
@@ -215,111 +216,120 @@ class CompiledRule:
             values.append(value)
         return tuple(values)
 
-    def _threshold(self, events):
-        window_ms = self.window * 1000
-        recent: dict[tuple, list] = {}  # (query, group) -> [(ts, event)]
-        for event in events:
-            ts = event.get("timestamp", 0)
-            touched = []
-            for q in self.queries:
-                if q.search.matches(event):
-                    group = self._group(q, event)
-                    if group is None:
-                        continue
-                    recent.setdefault((q.name, group), []).append((ts, event))
-                    touched.append(group)
-            for group in dict.fromkeys(touched):
-                values = {}
-                for q in self.queries:
-                    items = recent.get((q.name, group), [])
-                    lo = ts - window_ms if window_ms else ts - 999
-                    items[:] = [(t, e) for t, e in items if t > lo or (window_ms == 0 and t // 1000 == ts // 1000)]
-                    if q.aggregation == "cardinality":
-                        values[q.name] = len({_hashable(get_path(e, q.distinct[0])) for _, e in items
-                                              if q.distinct and get_path(e, q.distinct[0]) is not None})
-                    else:
-                        values[q.name] = len(items)
-                for case_name, status, check in self.cases:
-                    if check(values):
-                        yield group, ts, event, case_name, status
-                        break
 
-    def _new_value(self, events):
-        q = self.queries[0]
-        metric = q.metrics[0]
-        learning_ms = self.new_value.get("learningDuration", 0) * DAY_MS
-        forget_ms = self.new_value.get("forgetAfter", 28) * DAY_MS
-        start = None
-        seen: dict[tuple, dict] = {}
-        case_name, status, _ = self.cases[0]
-        for event in events:
-            if not q.search.matches(event):
-                continue
-            group = self._group(q, event)
-            value = get_path(event, metric)
-            if group is None or value is None or value == "":
-                continue
-            ts = event.get("timestamp", 0)
-            start = ts if start is None else start
-            values = seen.setdefault(group, {})
-            key = _hashable(value)
-            last = values.get(key)
-            values[key] = ts
-            if ts - start < learning_ms:
-                continue
-            if last is None or ts - last > forget_ms:
-                yield group + (key,), ts, event, case_name, status
+class Evaluation:
+    def __init__(self, rule: CompiledRule):
+        self.rule = rule
+        self.signals: list[Signal] = []
+        self._open: dict[tuple, Signal] = {}
+        self._step = {"new_value": self._new_value, "impossible_travel": self._travel}.get(rule.method,
+                                                                                            self._threshold)
+        self._recent: dict[tuple, list] = {}  # threshold: (query, group) -> [(ts, event)]
+        self._start = None  # new_value: first event seen
+        self._seen: dict[tuple, dict] = {}  # new_value: group -> value -> last seen
+        self._previous: dict[tuple, tuple] = {}  # travel: group -> (ts, lat, lon)
+        self._places: dict[tuple, set] = {}  # travel: group -> known (country, city)
 
-    def _travel(self, events):
-        q = self.queries[0]
-        previous: dict[tuple, tuple] = {}
-        places: dict[tuple, set] = {}
-        case_name, status, _ = self.cases[0]
-        for event in events:
-            if not q.search.matches(event):
-                continue
-            group = self._group(q, event)
-            geo = get_path(event, "network.client.geoip") or {}
-            location = geo.get("location") or {}
-            lat, lon = location.get("latitude"), location.get("longitude")
-            if group is None or not isinstance(lat, (int, float)) or not isinstance(lon, (int, float)):
-                continue
-            ts = event.get("timestamp", 0)
-            place = ((geo.get("country") or {}).get("iso_code"), (geo.get("city") or {}).get("name"))
-            known = places.setdefault(group, set())
-            before = previous.get(group)
-            previous[group] = (ts, lat, lon)
-            baseline = bool(self.travel.get("baselineUserLocations")) and place in known
-            known.add(place)
-            if before is None or baseline:
-                continue
-            distance = haversine_km(before[1], before[2], lat, lon)
-            hours = max((ts - before[0]) / 3_600_000, 1 / 3600)
-            if distance > MIN_DISTANCE_KM and distance / hours > SPEED_KMH:
-                yield group, ts, event, case_name, status
+    def push(self, event: dict) -> None:
+        for trigger in self._step(event):
+            self._signal(*trigger)
 
-    def _signals(self, triggers) -> list[Signal]:
-        open_signals: dict[tuple, Signal] = {}
-        signals: list[Signal] = []
-        group_fields = self.queries[0].group_by
-        for group, ts, event, case_name, status in triggers:
-            current = open_signals.get(group)
-            if (current is not None and ts - current.last_seen <= self.keep_alive * 1000
-                    and ts - current.first_seen <= self.max_duration * 1000):
-                current.last_seen = ts
-                current.count += 1
-                if len(current.samples) < 10:
-                    current.samples.append(event)
-                if STATUSES.index(status) > STATUSES.index(current.status):
-                    current.status, current.case = status, case_name
-                continue
-            labels = dict(zip(group_fields, group))
-            if len(group) > len(group_fields) and self.method == "new_value":
-                labels[self.queries[0].metrics[0]] = group[-1]
-            signal = Signal(self.name, status, case_name, labels, ts, ts, [event], 1)
-            open_signals[group] = signal
-            signals.append(signal)
-        return signals
+    def _threshold(self, event):
+        rule = self.rule
+        window_ms = rule.window * 1000
+        ts = event.get("timestamp", 0)
+        touched = []
+        for q in rule.queries:
+            if q.search.matches(event):
+                group = rule._group(q, event)
+                if group is None:
+                    continue
+                self._recent.setdefault((q.name, group), []).append((ts, event))
+                touched.append(group)
+        for group in dict.fromkeys(touched):
+            values = {}
+            for q in rule.queries:
+                items = self._recent.get((q.name, group), [])
+                lo = ts - window_ms if window_ms else ts - 999
+                items[:] = [(t, e) for t, e in items if t > lo or (window_ms == 0 and t // 1000 == ts // 1000)]
+                if q.aggregation == "cardinality":
+                    values[q.name] = len({_hashable(get_path(e, q.distinct[0])) for _, e in items
+                                          if q.distinct and get_path(e, q.distinct[0]) is not None})
+                else:
+                    values[q.name] = len(items)
+            for case_name, status, check in rule.cases:
+                if check(values):
+                    yield group, ts, event, case_name, status
+                    break
+
+    def _new_value(self, event):
+        rule = self.rule
+        q = rule.queries[0]
+        if not q.search.matches(event):
+            return
+        group = rule._group(q, event)
+        value = get_path(event, q.metrics[0])
+        if group is None or value is None or value == "":
+            return
+        learning_ms = rule.new_value.get("learningDuration", 0) * DAY_MS
+        forget_ms = rule.new_value.get("forgetAfter", 28) * DAY_MS
+        case_name, status, _ = rule.cases[0]
+        ts = event.get("timestamp", 0)
+        self._start = ts if self._start is None else self._start
+        values = self._seen.setdefault(group, {})
+        key = _hashable(value)
+        last = values.get(key)
+        values[key] = ts
+        if ts - self._start < learning_ms:
+            return
+        if last is None or ts - last > forget_ms:
+            yield group + (key,), ts, event, case_name, status
+
+    def _travel(self, event):
+        rule = self.rule
+        q = rule.queries[0]
+        if not q.search.matches(event):
+            return
+        case_name, status, _ = rule.cases[0]
+        group = rule._group(q, event)
+        geo = get_path(event, "network.client.geoip") or {}
+        location = geo.get("location") or {}
+        lat, lon = location.get("latitude"), location.get("longitude")
+        if group is None or not isinstance(lat, (int, float)) or not isinstance(lon, (int, float)):
+            return
+        ts = event.get("timestamp", 0)
+        place = ((geo.get("country") or {}).get("iso_code"), (geo.get("city") or {}).get("name"))
+        known = self._places.setdefault(group, set())
+        before = self._previous.get(group)
+        self._previous[group] = (ts, lat, lon)
+        baseline = bool(rule.travel.get("baselineUserLocations")) and place in known
+        known.add(place)
+        if before is None or baseline:
+            return
+        distance = haversine_km(before[1], before[2], lat, lon)
+        hours = max((ts - before[0]) / 3_600_000, 1 / 3600)
+        if distance > MIN_DISTANCE_KM and distance / hours > SPEED_KMH:
+            yield group, ts, event, case_name, status
+
+    def _signal(self, group, ts, event, case_name, status) -> None:
+        rule = self.rule
+        current = self._open.get(group)
+        if (current is not None and ts - current.last_seen <= rule.keep_alive * 1000
+                and ts - current.first_seen <= rule.max_duration * 1000):
+            current.last_seen = ts
+            current.count += 1
+            if len(current.samples) < 10:
+                current.samples.append(event)
+            if STATUSES.index(status) > STATUSES.index(current.status):
+                current.status, current.case = status, case_name
+            return
+        group_fields = rule.queries[0].group_by
+        labels = dict(zip(group_fields, group))
+        if len(group) > len(group_fields) and rule.method == "new_value":
+            labels[rule.queries[0].metrics[0]] = group[-1]
+        signal = Signal(rule.name, status, case_name, labels, ts, ts, [event], 1)
+        self._open[group] = signal
+        self.signals.append(signal)
 
 
 def _hashable(value):

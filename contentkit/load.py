@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import copy
 import json
+import sys
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
@@ -15,7 +16,17 @@ from pathlib import Path
 import jsonschema
 import yaml
 
-ROOT = Path(__file__).resolve().parent.parent
+def _content_root() -> Path:
+    """The repository in a checkout (or an editable install); the copy pip installs
+    under <prefix>/share/zoom-activity-logs otherwise (pyproject's data-files)."""
+    repo = Path(__file__).resolve().parent.parent
+    if (repo / "siem_rules").is_dir():
+        return repo
+    installed = Path(sys.prefix) / "share" / "zoom-activity-logs"
+    return installed if (installed / "siem_rules").is_dir() else repo
+
+
+ROOT = _content_root()
 PACK = "zoom-activity-logs"
 
 

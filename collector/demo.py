@@ -1,0 +1,129 @@
+"""`zoom-activity-logs demo`: the whole chain on a laptop, in seconds.
+
+The emulator plays an ordinary month of an account (people signing in from their
+usual cities, routine admin work) and, in the last hour and a half, an intrusion:
+an admin's session is taken over from another continent, a contractor is promoted,
+two-factor authentication is turned off, recordings are deleted in bulk and a
+third-party sign-in method is enabled. The collector reads it exactly as it reads
+Zoom; the Datadog pipeline and every detection rule run locally (contentkit); the
+terminal shows the signals and where the files are.
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+import orjson
+
+from .config import AccountConfig
+from .output import Sink
+from .runner import AccountRunner, Job
+from .windows import utc_today
+
+VICTIM = "dana.reyes@example.com"
+CONTRACTOR = "sam.okafor@example.com"
+HOME_IP, FOREIGN_IP = "192.0.2.10", "198.51.100.70"  # New York; Tokyo (bundled geo-ip table)
+COLLEAGUES = ["lee.chen@example.com", "ana.silva@example.com", "omar.haddad@example.com"]
+
+# The detections the story must raise, and who they are about.
+EXPECTED = {
+    "zoom-impossible-travel": VICTIM,
+    "zoom-sign-in-from-new-country": VICTIM,
+    "zoom-user-promoted-to-privileged-role": VICTIM,
+    "zoom-two-factor-authentication-disabled": VICTIM,
+    "zoom-privilege-grant-then-security-weakened": VICTIM,
+    "zoom-recording-deletion-burst": VICTIM,
+    "zoom-third-party-sign-in-method-enabled": VICTIM,
+}
+
+
+def _iso(t: datetime) -> str:
+    return t.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _sign_in(email: str, ip: str, t: datetime, client: str = "mac") -> dict:
+    return {"email": email, "time": _iso(t), "type": "Sign in", "ip_address": ip, "client_type": client,
+            "version": "6.2.5.45581"}
+
+
+def _op(operator: str, t: datetime, category: str, action: str, detail: str) -> dict:
+    return {"time": _iso(t), "operator": operator, "category_type": category, "action": action,
+            "operation_detail": detail}
+
+
+def scripted_account(now: datetime) -> tuple[list[dict], list[dict]]:
+    """(activity, operation) records: a month of routine, then the intrusion."""
+    activity, operation = [], []
+    for days in range(28, 0, -1):
+        morning = now.replace(hour=13, minute=5, second=0, microsecond=0) - timedelta(days=days)
+        activity.append(_sign_in(VICTIM, HOME_IP, morning))
+        for k, colleague in enumerate(COLLEAGUES):
+            activity.append(_sign_in(colleague, f"192.0.2.{20 + k}", morning + timedelta(minutes=7 + k)))
+        if days % 3 == 0:  # routine admin work by the victim: she is a known operator
+            operation.append(_op(VICTIM, morning + timedelta(hours=2), "User", "Update",
+                                 f"Update User {COLLEAGUES[days % 3]}  - Department: from Sales to Marketing"))
+    start = now - timedelta(minutes=95)
+    activity.append(_sign_in(VICTIM, HOME_IP, start))                               # her own session
+    activity.append(_sign_in(VICTIM, FOREIGN_IP, start + timedelta(minutes=40), "Browser"))  # taken over
+    t = start + timedelta(minutes=45)
+    operation.append(_op(VICTIM, t, "User", "Update",
+                         f"Change Role  - {CONTRACTOR}: from Member to Admin"))
+    operation.append(_op(VICTIM, t + timedelta(minutes=4), "Account", "Update",
+                         "Security  - Sign in with Two-Factor Authentication: from On to Off"))
+    for k in range(24):
+        operation.append(_op(VICTIM, t + timedelta(minutes=10, seconds=30 * k), "Recording", "Delete",
+                             f"Delete Recording Board meeting {k + 1:02d}"))
+    operation.append(_op(VICTIM, t + timedelta(minutes=30), "Account", "Update",
+                         "Sign-in Methods  - Allow users to sign in with Google: from Off to On"))
+    return activity, operation
+
+
+@dataclass
+class DemoResult:
+    out_dir: Path
+    raw: Path
+    normalized: Path
+    signals: Path
+    findings: list
+    records: int
+    expected_fired: dict
+
+
+def run_demo(out_dir: Path, stop: threading.Event | None = None) -> DemoResult:
+    from contentkit.hunt import Hunt  # noqa: F401 (fail early if the content is missing)
+
+    from .emulator import Emulator, EmulatorConfig
+    from .hunting import hunt_files
+
+    stop = stop or threading.Event()
+    out_dir.mkdir(parents=True, exist_ok=True)
+    raw = out_dir / "zoom.ndjson"
+    for leftover in (raw, out_dir / "state.sqlite3"):
+        leftover.unlink(missing_ok=True)  # a demo starts from nothing each time
+    now = datetime.now(timezone.utc)
+    # background: ordinary sign-ins of 30 people in their usual places, no random admin work
+    cfg = EmulatorConfig(seed=2026, users=30, activity_per_day=40, operation_per_day=0, history_days=31,
+                         repeat_rate=0.0)
+    with Emulator(cfg) as emu:
+        activity, operation = scripted_account(now)
+        emu.add_records("activity", activity)
+        emu.add_records("operation", operation)
+        acct = AccountConfig(name="demo", auth="server_to_server", account_id=cfg.account_id,
+                             client_id=cfg.client_id, client_secret=cfg.client_secret, api_url=emu.api_url,
+                             token_url=emu.token_url, max_rps=0, state=out_dir / "state.sqlite3")
+        sink = Sink.file(str(raw))
+        try:
+            since = utc_today() - timedelta(days=29)
+            AccountRunner(acct, sink, Job(since=since, until=utc_today()), stop, utc_today()).run()
+        finally:
+            sink.close()
+    normalized = out_dir / "normalized.ndjson"
+    findings, stats, _ = hunt_files([str(raw)], events_path=str(normalized))
+    signals = out_dir / "signals.ndjson"
+    signals.write_bytes(b"".join(orjson.dumps(f.as_json(), option=orjson.OPT_APPEND_NEWLINE) for f in findings))
+    fired = {rule: any(f.rule_id == rule and who in map(str, f.signal.group.values()) for f in findings)
+             for rule, who in EXPECTED.items()}
+    return DemoResult(out_dir, raw, normalized, signals, findings, stats.records, fired)
