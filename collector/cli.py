@@ -189,7 +189,7 @@ def run_collect(args: argparse.Namespace, stop: threading.Event) -> int:
                              "use --log-type operation or all")
 
     job = Job(since=since, until=until, follow=args.follow, interval=args.interval, health=args.health,
-              retries=args.retries, keep_going=len(accounts) > 1)
+              retries=args.retries, keep_going=len(accounts) > 1, progress=not args.quiet)
     sink = Sink.file(args.output) if args.output else Sink.stdout()
     try:
         return run_accounts(accounts, sink, job, stop, today)

@@ -64,6 +64,7 @@ class Collector:
         self.waiter = waiter or Waiter()
         self.today = today
         self.stats = Stats()
+        self.progress: Callable[[int], None] = lambda days: None  # days of windows done (progress bar)
 
     # -- the unit of work -----------------------------------------------------------
     def _commit(self, lines: list[bytes]) -> None:
@@ -124,11 +125,14 @@ class Collector:
         settled = self.ledger.settled_days(log_type)
         clean = True
         for a, b in month_windows(start, end):
+            days = len(days_between(a, b))
             if all(d.isoformat() in settled for d in days_between(a, b)):
                 log.debug("%s %s..%s: already settled, skipped", log_type, a, b)
+                self.progress(days)
                 continue
             self.waiter.check()
             clean = self.read_window(log_type, a, b, passes) and clean
+            self.progress(days)
         return clean
 
     # -- modes ----------------------------------------------------------------------

@@ -32,6 +32,7 @@ COLLEAGUES = ["lee.chen@example.com", "ana.silva@example.com", "omar.haddad@exam
 EXPECTED = {
     "zoom-impossible-travel": VICTIM,
     "zoom-sign-in-from-new-country": VICTIM,
+    "zoom-sign-in-new-client-type": VICTIM,  # the attacker's browser; she always uses the desktop app
     "zoom-user-promoted-to-privileged-role": VICTIM,
     "zoom-two-factor-authentication-disabled": VICTIM,
     "zoom-privilege-grant-then-security-weakened": VICTIM,

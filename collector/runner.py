@@ -11,8 +11,11 @@ from __future__ import annotations
 
 import logging
 import os
+import shutil
+import sys
 import threading
 import time
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime, timezone
 from pathlib import Path
@@ -45,6 +48,7 @@ class Job:
     health: bool = False
     retries: int = 6
     keep_going: bool = False  # many accounts: an account's failure is reported, not fatal
+    progress: bool = False  # a progress bar during backfills (when stderr is a terminal)
 
 
 def default_state_path(account: str) -> Path:
@@ -161,7 +165,8 @@ class AccountRunner:
         tolerate = (CollectorError,) if job.keep_going else (ApiError,)
         tolerate_now = tolerate if job.follow else ()
         if job.since:
-            self._step(collector, ledger, lambda: collector.backfill(job.since, job.until), tolerate_now)
+            with _progress_bar(job, collector):
+                self._step(collector, ledger, lambda: collector.backfill(job.since, job.until), tolerate_now)
         if not job.follow:
             if not job.since:
                 self._step(collector, ledger, collector.poll, ())
@@ -170,6 +175,31 @@ class AccountRunner:
             began = time.monotonic()
             self._step(collector, ledger, collector.poll, tolerate)
             self.waiter.sleep(max(0.0, job.interval - (time.monotonic() - began)))
+
+
+@contextmanager
+def _progress_bar(job: Job, collector: Collector):
+    """A bar on stderr during a backfill when stderr is a terminal (and not --quiet); quiet otherwise."""
+    if not job.progress or not sys.stderr.isatty():
+        yield None
+        return
+    from tqdm import tqdm
+
+    size = shutil.get_terminal_size((100, 20))  # a pty of size 0 (CI, script) gets a usable size
+    total = len(collector.settings.log_types) * ((job.until - job.since).days + 1)
+    bar = tqdm(total=total, unit="day", desc=f"{collector.settings.account} backfill", file=sys.stderr,
+               leave=True, ncols=size.columns, nrows=size.lines)
+
+    def advance(days: int) -> None:
+        bar.update(days)
+        bar.set_postfix(records=collector.stats.written, refresh=False)
+
+    collector.progress = advance
+    try:
+        yield bar
+    finally:
+        collector.progress = lambda days: None
+        bar.close()
 
 
 def run_accounts(accounts: list[AccountConfig], sink: Sink, job: Job, stop: threading.Event, today: date,

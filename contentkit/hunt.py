@@ -11,6 +11,7 @@ Standard input is spooled to a temporary file first, for the second pass.
 from __future__ import annotations
 
 import fnmatch
+import re
 import mmap
 import os
 import shutil
@@ -94,9 +95,61 @@ def select_rules(rules, patterns: list[str] | None):
     return chosen
 
 
+GATED = ("log_type", "evt.name")
+_PLAIN = re.compile(r"[A-Za-z0-9_.]+")
+
+
+def top_level_terms(query: str) -> list[str] | None:
+    """The query's top-level terms when it is a plain conjunction, else None."""
+    terms, depth, quote, escape, current = [], 0, False, False, ""
+    for ch in query:
+        if escape:
+            current += ch
+            escape = False
+            continue
+        if ch == "\\":
+            current += ch
+            escape = True
+            continue
+        if ch == '"':
+            quote = not quote
+        elif not quote and ch == "(":
+            depth += 1
+        elif not quote and ch == ")":
+            depth -= 1
+        if ch.isspace() and depth == 0 and not quote:
+            if current:
+                terms.append(current)
+            current = ""
+            continue
+        current += ch
+    if current:
+        terms.append(current)
+    if any(t in ("OR", "||") for t in terms):
+        return None
+    return terms
+
+
+def query_gates(query: str) -> dict[str, str] | None:
+    """Exact values a query requires of log_type / evt.name (necessary conditions), or
+    None when it requires none of them. Only a plain conjunction's own `@attr:value`
+    terms count: anything under OR, NOT or a wildcard is left to the real matcher."""
+    terms = top_level_terms(query)
+    if terms is None:
+        return None
+    gates = {}
+    for term in terms:
+        for attr in GATED:
+            prefix = f"@{attr}:"
+            if term.startswith(prefix) and _PLAIN.fullmatch(term[len(prefix):]):
+                gates[attr] = term[len(prefix):]
+    return gates or None
+
+
 class Hunt:
     def __init__(self, rule_patterns: list[str] | None = None, geoip=None,
-                 since_ms: int | None = None, until_ms: int | None = None, root: Path | None = None):
+                 since_ms: int | None = None, until_ms: int | None = None, root: Path | None = None,
+                 gate: bool = True):
         problems: list = []
         kwargs = {"problems": problems} if root is None else {"root": root, "problems": problems}
         packs = load_pipelines(**kwargs)
@@ -109,6 +162,7 @@ class Hunt:
         self.since_ms = since_ms
         self.until_ms = until_ms
         self.stats = HuntStats()
+        self.gate = gate
 
     # -- pass 1 -----------------------------------------------------------------------
     def _index(self, buffers: list[tuple[str, bytes]]):
@@ -163,11 +217,26 @@ class Hunt:
     def run(self, buffers: list[tuple[str, bytes]], on_event: Callable[[dict], None] | None = None) \
             -> list[Finding]:
         runs = [(rule_id, rule.start()) for rule_id, rule in self.compiled]
+        # A rule whose every query requires a log_type / evt.name the event lacks cannot
+        # match it, and an event no query matches changes no rule state: skip the rule.
+        # (Equivalence with pushing every event is tested.)
+        gates = [[query_gates(q.get("query", "")) for q in rule.body.get("queries") or []]
+                 for _, rule in self.compiled]
+        routes: dict[tuple, list] = {}
         for event in self.events(buffers):
             self.stats.events_processed += 1
             if on_event:
                 on_event(event)
-            for _, run in runs:
+            key = tuple(get_path(event, attr) for attr in GATED)
+            if not self.gate or any(v is not None and not isinstance(v, str) for v in key):
+                key = ("\0any",)  # arrays and numbers match in ways a plain equality does not: no gate
+            route = routes.get(key)
+            if route is None:
+                values = dict(zip(GATED, key)) if len(key) == len(GATED) else None
+                route = routes[key] = [run for (_, run), rule_gates in zip(runs, gates)
+                                       if values is None or any(g is None or all(values.get(a) == v
+                                                                for a, v in g.items()) for g in rule_gates)]
+            for run in route:
                 run.push(event)
         findings = [Finding(rule_id, s) for rule_id, run in runs for s in run.signals]
         findings.sort(key=lambda f: (-STATUSES.index(f.severity), f.signal.first_seen, f.rule_id))

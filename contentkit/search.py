@@ -494,14 +494,21 @@ def _cidr_matcher(path: str, networks: list) -> Matcher:
 def _and(matchers: list[Matcher]) -> Matcher:
     if len(matchers) == 1:
         return matchers[0]
-    if len(matchers) == 2:
-        a, b = matchers
-        return lambda event: a(event) and b(event)
-    ms = tuple(matchers)
+    # Terms have no side effects, so their order is free: every 1,024 misses the
+    # terms that fail most often move first (`source:x` matches every event of a
+    # pack; `@evt.name:y` almost none). Replaying months of logs through every rule
+    # (hunt) spends most of its time here.
+    ms = list(matchers)
+    fails = dict.fromkeys(ms, 0)
+    misses = [0]
 
     def all_of(event: dict) -> bool:
         for m in ms:
             if not m(event):
+                fails[m] += 1
+                misses[0] += 1
+                if not misses[0] & 1023:
+                    ms.sort(key=fails.__getitem__, reverse=True)
                 return False
         return True
     return all_of

@@ -130,3 +130,32 @@ def test_reader_going_away_exits_6_without_traceback(tmp_path):
     proc.wait(timeout=60)
     assert proc.returncode == 6, err
     assert "Traceback" not in err and "reader of the output went away" in err
+
+
+def test_progress_bar_on_a_terminal_and_quiet_otherwise(tmp_path):
+    import os
+    import pty
+
+    since = (utc_today() - timedelta(days=12)).isoformat()
+    args = [sys.executable, "-m", "collector", "collect", "--emulated", "--since", since, "--max-rps", "0",
+            "--output", str(tmp_path / "out.ndjson")]
+    # stderr a pipe: no bar
+    piped = subprocess.run(args, capture_output=True, timeout=120)
+    assert piped.returncode == 0 and b"day/s" not in piped.stderr and b"|" not in piped.stderr
+    # stderr a terminal: the bar reaches the whole range (2 log types x 13 days)
+    leader, follower = pty.openpty()
+    proc = subprocess.Popen(args + ["--state", str(tmp_path / "s.sqlite3")], stdout=subprocess.DEVNULL,
+                            stderr=follower)
+    os.close(follower)
+    seen = b""
+    while True:
+        try:
+            chunk = os.read(leader, 4096)
+        except OSError:
+            break
+        if not chunk:
+            break
+        seen += chunk
+    assert proc.wait(timeout=120) == 0
+    os.close(leader)
+    assert b"26/26" in seen and b"default backfill" in seen
