@@ -36,7 +36,8 @@ def hunt_files(files, rules=None, since=None, until=None, geoip_db=None, events_
     try:
         since_ms = parse_bound(since, "--since") if since else None
         until_ms = parse_bound(until, "--until", end_of_day=True) if until else None
-        hunt = Hunt(patterns, geoip=_geoip(geoip_db) if geoip_db else None, since_ms=since_ms, until_ms=until_ms)
+        hunt = Hunt(patterns, geoip=_geoip(geoip_db) if geoip_db else None, since_ms=since_ms, until_ms=until_ms,
+                    geoip_path=geoip_db)
         with Inputs(files or ["-"], stdin or sys.stdin.buffer) as inputs:
             out = open(events_path, "wb") if events_path else None
             try:

@@ -202,10 +202,11 @@ class CompiledRule:
             run.push(event)
         return run.signals
 
-    def start(self) -> "Evaluation":
+    def start(self, max_samples: int = 10, sample=None) -> "Evaluation":
         """An evaluation fed one event at a time, in time order (memory bounded by the
-        rule's windows, not by the number of events: for months of logs)."""
-        return Evaluation(self)
+        rule's windows, not by the number of events: for months of logs). `sample`
+        turns a triggering event into what the signal keeps (default: the event)."""
+        return Evaluation(self, max_samples, sample)
 
     def _group(self, query: _Query, event: dict):
         values = []
@@ -218,8 +219,13 @@ class CompiledRule:
 
 
 class Evaluation:
-    def __init__(self, rule: CompiledRule):
+    SWEEP_EVERY = 50_000  # events between sweeps of groups whose window has passed
+
+    def __init__(self, rule: CompiledRule, max_samples: int = 10, sample=None):
         self.rule = rule
+        self.max_samples = max_samples
+        self.sample = sample or (lambda event: event)
+        self._pushed = 0
         self.signals: list[Signal] = []
         self._open: dict[tuple, Signal] = {}
         self._step = {"new_value": self._new_value, "impossible_travel": self._travel}.get(rule.method,
@@ -233,6 +239,18 @@ class Evaluation:
     def push(self, event: dict) -> None:
         for trigger in self._step(event):
             self._signal(*trigger)
+        self._pushed += 1
+        if not self._pushed % self.SWEEP_EVERY:
+            self._sweep(event.get("timestamp", 0))
+
+    def _sweep(self, now: int) -> None:
+        """Forget threshold groups with nothing left in their window, and signals that
+        can no longer be extended, so memory follows the windows, not the history."""
+        rule = self.rule
+        horizon = now - max(rule.window * 1000, 1000)
+        self._recent = {k: items for k, items in self._recent.items() if items and items[-1][0] > horizon}
+        self._open = {g: s for g, s in self._open.items()
+                      if now - s.last_seen <= rule.keep_alive * 1000 and now - s.first_seen <= rule.max_duration * 1000}
 
     def _threshold(self, event):
         rule = self.rule
@@ -318,8 +336,8 @@ class Evaluation:
                 and ts - current.first_seen <= rule.max_duration * 1000):
             current.last_seen = ts
             current.count += 1
-            if len(current.samples) < 10:
-                current.samples.append(event)
+            if len(current.samples) < self.max_samples:
+                current.samples.append(self.sample(event))
             if STATUSES.index(status) > STATUSES.index(current.status):
                 current.status, current.case = status, case_name
             return
@@ -327,7 +345,7 @@ class Evaluation:
         labels = dict(zip(group_fields, group))
         if len(group) > len(group_fields) and rule.method == "new_value":
             labels[rule.queries[0].metrics[0]] = group[-1]
-        signal = Signal(rule.name, status, case_name, labels, ts, ts, [event], 1)
+        signal = Signal(rule.name, status, case_name, labels, ts, ts, [self.sample(event)], 1)
         self._open[group] = signal
         self.signals.append(signal)
 

@@ -30,7 +30,10 @@ from .event import from_ndjson_line, get_path
 from .load import load_pipelines, load_rules, rule_body
 from .processors import compile_pipeline, parse_date
 
-SKIPPED_LOG_TYPES = {"health"}  # the collector's own lines, not Zoom records
+SKIPPED_LOG_TYPES = {"health"}
+CHUNK = 2000  # lines per task sent to a pipeline worker
+PARALLEL_FROM = 20_000  # below this, worker start-up costs more than it saves
+SAMPLES = 3  # events kept per signal: enough to triage, small enough for months of signals  # the collector's own lines, not Zoom records
 
 
 @dataclass
@@ -63,7 +66,7 @@ class Finding:
             "first_seen": iso_ms(s.first_seen),
             "last_seen": iso_ms(s.last_seen),
             "events": s.count,
-            "samples": [_sample(e) for e in s.samples[:samples]],
+            "samples": s.samples[:samples],
         }
 
 
@@ -146,10 +149,33 @@ def query_gates(query: str) -> dict[str, str] | None:
     return gates or None
 
 
+def _process(record: dict, pipelines) -> dict:
+    event = from_ndjson_line(record)
+    for pipeline in pipelines:
+        pipeline.process(event)
+    return event
+
+
+_WORKER: dict = {}
+
+
+def _worker_init(geoip_path, root) -> None:
+    from .geoip import GeoIP
+
+    geoip = GeoIP.from_mmdb(geoip_path) if geoip_path else None
+    packs = load_pipelines(root) if root else load_pipelines()
+    _WORKER["pipelines"] = [compile_pipeline(pack.definition, geoip) for pack in packs]
+
+
+def _worker_process(chunk: bytes) -> bytes:
+    pipelines = _WORKER["pipelines"]
+    return b"\n".join(orjson.dumps(_process(orjson.loads(line), pipelines)) for line in chunk.split(b"\n"))
+
+
 class Hunt:
     def __init__(self, rule_patterns: list[str] | None = None, geoip=None,
                  since_ms: int | None = None, until_ms: int | None = None, root: Path | None = None,
-                 gate: bool = True):
+                 gate: bool = True, workers: int | None = None, geoip_path: str | None = None):
         problems: list = []
         kwargs = {"problems": problems} if root is None else {"root": root, "problems": problems}
         packs = load_pipelines(**kwargs)
@@ -163,6 +189,10 @@ class Hunt:
         self.until_ms = until_ms
         self.stats = HuntStats()
         self.gate = gate
+        # pipeline workers: the other cores (the rules run here, in time order)
+        self.workers = max(1, (os.cpu_count() or 1)) if workers is None else workers
+        self._geoip_path = geoip_path
+        self._root = root
 
     # -- pass 1 -----------------------------------------------------------------------
     def _index(self, buffers: list[tuple[str, bytes]]):
@@ -206,17 +236,32 @@ class Hunt:
         """Processed events in time order (stable for equal times: input order)."""
         times, where, offsets, lengths = self._index(buffers)
         order = sorted(range(len(times)), key=times.__getitem__)
+
+        def raw(i):
+            return buffers[where[i]][1][offsets[i]:offsets[i] + lengths[i]]
+
+        if self.workers > 1 and len(order) >= PARALLEL_FROM:
+            yield from self._parallel_events(order, raw)
+            return
         pipelines = self.pipelines
         for i in order:
-            buf = buffers[where[i]][1]
-            event = from_ndjson_line(orjson.loads(buf[offsets[i]:offsets[i] + lengths[i]]))
-            for pipeline in pipelines:
-                pipeline.process(event)
-            yield event
+            yield _process(orjson.loads(raw(i)), pipelines)
+
+    def _parallel_events(self, order, raw):
+        """The pipeline in worker processes, chunk by chunk, results in order: the rules
+        (which need every event in time order) keep this process's core to themselves."""
+        import multiprocessing
+
+        ctx = multiprocessing.get_context("fork" if hasattr(os, "fork") else "spawn")
+        chunks = (b"\n".join(raw(i) for i in order[k:k + CHUNK]) for k in range(0, len(order), CHUNK))
+        with ctx.Pool(self.workers, initializer=_worker_init, initargs=(self._geoip_path, self._root)) as pool:
+            for blob in pool.imap(_worker_process, chunks, chunksize=1):
+                for line in blob.split(b"\n"):
+                    yield orjson.loads(line)
 
     def run(self, buffers: list[tuple[str, bytes]], on_event: Callable[[dict], None] | None = None) \
             -> list[Finding]:
-        runs = [(rule_id, rule.start()) for rule_id, rule in self.compiled]
+        runs = [(rule_id, rule.start(max_samples=SAMPLES, sample=_sample)) for rule_id, rule in self.compiled]
         # A rule whose every query requires a log_type / evt.name the event lacks cannot
         # match it, and an event no query matches changes no rule state: skip the rule.
         # (Equivalence with pushing every event is tested.)

@@ -184,3 +184,25 @@ def test_gating_rules_by_log_type_and_event_name_changes_no_signal(tmp_path):
 
     gated, ungated = signals(True), signals(False)
     assert gated == ungated and len(gated) > 20
+
+
+def test_pipeline_workers_give_the_same_signals(tmp_path, monkeypatch):
+    import contentkit.hunt as hunt_module
+    from contentkit.hunt import Inputs
+
+    r = run_cli(["collect", "--emulated", "--max-rps", "0",
+                 "--since", (datetime.now(timezone.utc) - timedelta(days=15)).date().isoformat()])
+    path = tmp_path / "c.ndjson"
+    path.write_bytes(r.stdout)
+    monkeypatch.setattr(hunt_module, "PARALLEL_FROM", 0)
+    monkeypatch.setattr(hunt_module, "CHUNK", 97)  # many chunks, so order across chunks is exercised
+
+    def run(workers):
+        events = []
+        with Inputs([str(path)], sys.stdin.buffer) as inputs:
+            findings = Hunt(workers=workers).run(inputs.buffers, on_event=events.append)
+        return [f.as_json() for f in findings], events
+
+    (serial, serial_events), (parallel, parallel_events) = run(1), run(2)
+    assert parallel == serial and len(serial) > 10
+    assert parallel_events == serial_events
