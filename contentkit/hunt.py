@@ -253,11 +253,18 @@ class Hunt:
         import multiprocessing
 
         ctx = multiprocessing.get_context("fork" if hasattr(os, "fork") else "spawn")
+        from collections import deque
+
         chunks = (b"\n".join(raw(i) for i in order[k:k + CHUNK]) for k in range(0, len(order), CHUNK))
         with ctx.Pool(self.workers, initializer=_worker_init, initargs=(self._geoip_path, self._root)) as pool:
-            for blob in pool.imap(_worker_process, chunks, chunksize=1):
-                for line in blob.split(b"\n"):
-                    yield orjson.loads(line)
+            # a few chunks in flight, not all: Pool.imap would read the whole input ahead
+            pending = deque()
+            for chunk in chunks:
+                pending.append(pool.apply_async(_worker_process, (chunk,)))
+                if len(pending) >= 3 * self.workers:
+                    yield from map(orjson.loads, pending.popleft().get().split(b"\n"))
+            while pending:
+                yield from map(orjson.loads, pending.popleft().get().split(b"\n"))
 
     def run(self, buffers: list[tuple[str, bytes]], on_event: Callable[[dict], None] | None = None) \
             -> list[Finding]:

@@ -414,8 +414,23 @@ def _term_matcher(field: _Field, segs: list | None, phrase: str | None) -> Match
     # attr / reserved: whole value, case-sensitive, any array element
     pred = _value_predicate(segs, phrase, lower=False)
     values = _path_values(field.name)
+    path = field.name
+    parts = tuple(path.split("."))
 
     def match_value(event: dict) -> bool:
+        # fast path: nested objects down to a string (the usual case); anything else
+        # (literal dotted keys, arrays, numbers) takes the general walk below
+        if path not in event:
+            node = event
+            for part in parts:
+                if type(node) is not dict:
+                    break
+                node = node.get(part, _MISSING)
+            else:
+                if type(node) is str:
+                    return pred(node)
+                if node is _MISSING:
+                    return False
         for value in values(event):
             text = _text(value)
             if text is not None and pred(text):
