@@ -229,6 +229,7 @@ class Evaluation:
         self.max_samples = max_samples
         self.sample = sample or (lambda event: event)
         self._pushed = 0
+        self._given = None
         self.signals: list[Signal] = []
         self._open: dict[tuple, Signal] = {}
         self._step = {"new_value": self._new_value, "impossible_travel": self._travel}.get(rule.method,
@@ -239,8 +240,10 @@ class Evaluation:
         self._previous: dict[tuple, tuple] = {}  # travel: group -> (ts, lat, lon)
         self._places: dict[tuple, set] = {}  # travel: group -> known (country, city)
 
-    def push(self, event: dict) -> None:
-        """Feed the next event; events must come in time order."""
+    def push(self, event: dict, matched: set | None = None) -> None:
+        """Feed the next event; events must come in time order. `matched`: the names
+        of the rule's queries that match it, when computed elsewhere (hunt's workers)."""
+        self._given = matched
         triggers = self._step(event)
         if triggers:
             for trigger in triggers:
@@ -264,7 +267,7 @@ class Evaluation:
         ts = event.get("timestamp", 0)
         touched = None
         for q in rule.queries:
-            if q.match(event):
+            if (q.match(event) if self._given is None else q.name in self._given):
                 group = rule._group(q, event)
                 if group is None:
                     continue
@@ -304,7 +307,7 @@ class Evaluation:
     def _new_value(self, event):
         rule = self.rule
         q = rule.queries[0]
-        if not q.match(event):
+        if not (q.match(event) if self._given is None else q.name in self._given):
             return None
         group = rule._group(q, event)
         value = get_path(event, q.metrics[0])
@@ -328,7 +331,7 @@ class Evaluation:
     def _travel(self, event):
         rule = self.rule
         q = rule.queries[0]
-        if not q.match(event):
+        if not (q.match(event) if self._given is None else q.name in self._given):
             return None
         case_name, status, _ = rule.cases[0]
         group = rule._group(q, event)

@@ -159,17 +159,40 @@ def _process(record: dict, pipelines) -> dict:
 _WORKER: dict = {}
 
 
-def _worker_init(geoip_path, root) -> None:
+def _worker_init(geoip_path, root, bodies) -> None:
     from .geoip import GeoIP
 
     geoip = GeoIP.from_mmdb(geoip_path) if geoip_path else None
     packs = load_pipelines(root) if root else load_pipelines()
     _WORKER["pipelines"] = [compile_pipeline(pack.definition, geoip) for pack in packs]
+    _WORKER["queries"] = [(n, q.name, q.match, query_gates(raw.get("query", "")))
+                          for n, body in enumerate(bodies)
+                          for q, raw in zip(compile_rule(body).queries, body.get("queries") or [])]
+    _WORKER["routes"] = {}
 
 
 def _worker_process(chunk: bytes) -> bytes:
-    pipelines = _WORKER["pipelines"]
-    return b"\n".join(orjson.dumps(_process(orjson.loads(line), pipelines)) for line in chunk.split(b"\n"))
+    """Each line: [event after the pipeline, [[rule index, query name], ...] that match it]."""
+    pipelines, queries, routes = _WORKER["pipelines"], _WORKER["queries"], _WORKER["routes"]
+    out = []
+    for line in chunk.split(b"\n"):
+        event = _process(orjson.loads(line), pipelines)
+        out.append(orjson.dumps([event, [(n, name) for n, name, match, _ in _gated(queries, routes, event)
+                                         if match(event)]]))
+    return b"\n".join(out)
+
+
+def _gated(queries, routes: dict, event: dict, gate: bool = True):
+    """The queries whose log_type / evt.name gates the event passes (all when it has an
+    array or a number there, where plain equality is not how the search matches)."""
+    key = tuple(get_path(event, attr) for attr in GATED)
+    if not gate or any(v is not None and not isinstance(v, str) for v in key):
+        return queries
+    route = routes.get(key)
+    if route is None:
+        values = dict(zip(GATED, key))
+        route = routes[key] = [q for q in queries if q[3] is None or all(values.get(a) == v for a, v in q[3].items())]
+    return route
 
 
 class Hunt:
@@ -232,8 +255,9 @@ class Hunt:
         return times, where, offsets, lengths
 
     # -- pass 2 -----------------------------------------------------------------------
-    def events(self, buffers: list[tuple[str, bytes]]):
-        """Processed events in time order (stable for equal times: input order)."""
+    def events(self, buffers: list[tuple[str, bytes]]) -> Iterable[tuple[dict, list | None]]:
+        """(event after the pipeline, its query matches or None) in time order (stable for
+        equal times: input order)."""
         times, where, offsets, lengths = self._index(buffers)
         order = sorted(range(len(times)), key=times.__getitem__)
 
@@ -245,18 +269,21 @@ class Hunt:
             return
         pipelines = self.pipelines
         for i in order:
-            yield _process(orjson.loads(raw(i)), pipelines)
+            yield _process(orjson.loads(raw(i)), pipelines), None
 
     def _parallel_events(self, order, raw):
-        """The pipeline in worker processes, chunk by chunk, results in order: the rules
-        (which need every event in time order) keep this process's core to themselves."""
+        """The pipeline and the rules' query matching in worker processes, chunk by chunk,
+        results in order: matching is a pure function of the finished event, so only the
+        stateful part of the rules (windows, groups, signals) stays here, in time order."""
         import multiprocessing
 
         ctx = multiprocessing.get_context("fork" if hasattr(os, "fork") else "spawn")
         from collections import deque
 
         chunks = (b"\n".join(raw(i) for i in order[k:k + CHUNK]) for k in range(0, len(order), CHUNK))
-        with ctx.Pool(self.workers, initializer=_worker_init, initargs=(self._geoip_path, self._root)) as pool:
+        bodies = [rule.body for _, rule in self.compiled]
+        with ctx.Pool(self.workers, initializer=_worker_init,
+                      initargs=(self._geoip_path, self._root, bodies)) as pool:
             # a few chunks in flight, not all: Pool.imap would read the whole input ahead
             pending = deque()
             for chunk in chunks:
@@ -275,10 +302,18 @@ class Hunt:
         gates = [[query_gates(q.get("query", "")) for q in rule.body.get("queries") or []]
                  for _, rule in self.compiled]
         routes: dict[tuple, list] = {}
-        for event in self.events(buffers):
+        for event, matches in self.events(buffers):
             self.stats.events_processed += 1
             if on_event:
                 on_event(event)
+            if matches is not None:
+                # matched in a worker: only the rules with a matching query see the event
+                by_rule: dict[int, set] = {}
+                for n, name in matches:
+                    by_rule.setdefault(n, set()).add(name)
+                for n, names in by_rule.items():
+                    runs[n][1].push(event, names)
+                continue
             key = tuple(get_path(event, attr) for attr in GATED)
             if not self.gate or any(v is not None and not isinstance(v, str) for v in key):
                 key = ("\0any",)  # arrays and numbers match in ways a plain equality does not: no gate
