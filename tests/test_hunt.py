@@ -206,3 +206,24 @@ def test_pipeline_workers_give_the_same_signals(tmp_path, monkeypatch):
     (serial, serial_events), (parallel, parallel_events) = run(1), run(2)
     assert parallel == serial and len(serial) > 10
     assert parallel_events == serial_events
+
+
+def test_geoip_db_gives_the_countries_of_a_maxmind_database(tmp_path):
+    """With --geoip-db, geo-ip comes from that file: 192.0.2.0/24 is New York in the
+    bundled table but Paris in this database, so the new country is FR, not US."""
+    from test_geoip import GEOLITE2_CITY_RECORD, _mmdb
+
+    db = tmp_path / "city.mmdb"
+    tokyo = {**GEOLITE2_CITY_RECORD, "country": {"iso_code": "JP", "names": {"en": "Japan"}},
+             "city": {"names": {"en": "Tokyo"}}}
+    db.write_bytes(_mmdb([("192.0.2.0/24", GEOLITE2_CITY_RECORD), ("198.51.100.0/24", tokyo)]))
+    lines = b"".join(line(NOW - timedelta(days=d), log_type="activity", email="kim@example.com", type="Sign in",
+                          ip_address="198.51.100.70" if d else "192.0.2.10", client_type="mac", version="6")
+                     for d in (10, 9, 0))
+    path = tmp_path / "c.ndjson"
+    path.write_bytes(lines)
+    args = ["hunt", str(path), "--rules", "zoom-sign-in-from-new-country", "--format", "json"]
+    bundled = read_ndjson(run_cli(args).stdout)
+    mmdb = read_ndjson(run_cli(args + ["--geoip-db", str(db)]).stdout)
+    assert [s["group"]["network.client.geoip.country.iso_code"] for s in bundled] == ["US"]
+    assert [s["group"]["network.client.geoip.country.iso_code"] for s in mmdb] == ["FR"]
