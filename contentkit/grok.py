@@ -46,8 +46,9 @@ Rule syntax
   extracts [P].
 * The regex dialect is Java's (Datadog's pipelines run on the JVM; the date patterns
   are Joda's): `\\w \\d \\s \\b` and `(?i)` are ASCII-only (compiled with re.ASCII),
-  `.` does not match a newline unless `(?s)` [VG parses_with_new_lines: "no DOTALL
-  mode by default"], mid-pattern flags `(?i)` apply to the rest of their group,
+  `.` matches a newline unless `(?-s)`: [P] documents `data` ("Equivalent to .*") as
+  matching "any string including spaces and newlines", and VRL's Datadog grok made
+  DOTALL its default (vectordotdev/vrl#1022, 2024; its old test said otherwise), mid-pattern flags `(?i)` apply to the rest of their group,
   `(?<name>...)` extracts `name` [VG extracts_field_with_regex_capture]. Backreferences,
   `\\p{..}`, nested/intersected character classes raise UnsupportedProcessor.
 
@@ -1125,7 +1126,7 @@ def _compile_regex(regex: str, where: str) -> re.Pattern:
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         try:
-            return re.compile(regex, _FLAGS)
+            return re.compile(regex, _FLAGS | re.DOTALL)
         except (re.error, Warning) as e:
             raise ContentError(f"{where}: invalid regular expression: {e}") from None
 

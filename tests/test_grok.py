@@ -233,7 +233,8 @@ def test_regex_guide_helper_rules():
     ("%{notSpace:f}", "a/b:c@d", "a/b:c@d"),
     ("%{notSpace:f}", "a b", None),
     ("%{data:f}", "any thing at all", "any thing at all"),
-    ("%{data:f}", "a\nb", None),  # no DOTALL by default [VG parses_with_new_lines]
+    ("%{data:f}", "a\nb", "a\nb"),  # [P] data "matches any string including spaces and newlines"
+    ("(?-s)%{data:f}", "a\nb", None),  # unless the rule turns DOTALL off
     ("(?s)%{data:f}", "a\nb", "a\nb"),
     ("%{integer:f}", "-2", -2),
     ("%{integer:f}", "+7", 7),

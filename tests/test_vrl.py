@@ -45,7 +45,7 @@ GEOIP = "network.client.geoip"
 SHIPPER_SET = ("source", "tags")  # added by from_ndjson_line as a shipper would
 EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
 MILLISECOND = timedelta(milliseconds=1)
-GROK_MODE = "(?-s)"
+GROK_MODE = "(?s)"
 
 
 @pytest.fixture(scope="module")
@@ -118,8 +118,8 @@ def test_vrl_program_compiles():
 
 def test_grok_rules_are_the_pipelines_own():
     """The grok rules are copied verbatim (VRL raw strings) so both parse the same way; match
-    rules get the VRL file's explicit `(?-s)` (no DOTALL: `.` stops at line breaks, as the
-    simulator reads Datadog), since VRL's own default changed between versions."""
+    rules get the VRL file's explicit `(?s)` (DOTALL: `data` spans line breaks, as Datadog
+    documents and the simulator reads it), since VRL's own default changed between versions."""
     text = VRL_FILE.read_text("utf-8")
     definition = yaml.safe_load(PIPELINE_FILE.read_text("utf-8"))["definition"]
     groks = [p for nested in definition["processors"] if nested["type"] == "pipeline"
