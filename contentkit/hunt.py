@@ -159,26 +159,36 @@ def _process(record: dict, pipelines) -> dict:
 _WORKER: dict = {}
 
 
-def _worker_init(geoip_path, root, bodies) -> None:
+def _query_table(bodies) -> list[tuple]:
+    """(rule index, query name, matcher, gates) of every query of the rules."""
+    return [(n, q.name, q.match, query_gates(raw.get("query", "")))
+            for n, body in enumerate(bodies)
+            for q, raw in zip(compile_rule(body).queries, body.get("queries") or [])]
+
+
+def _matches(queries, routes: dict, event: dict, gate: bool) -> list:
+    """[(rule index, query name)] of the queries the event matches. Matching is a pure
+    function of the finished event, so it can run anywhere (the workers) before the
+    time-ordered, stateful part of the rules."""
+    return [(n, name) for n, name, match, _ in _gated(queries, routes, event, gate) if match(event)]
+
+
+def _worker_init(geoip_path, root, bodies, gate) -> None:
     from .geoip import GeoIP
 
     geoip = GeoIP.from_mmdb(geoip_path) if geoip_path else None
     packs = load_pipelines(root) if root else load_pipelines()
-    _WORKER["pipelines"] = [compile_pipeline(pack.definition, geoip) for pack in packs]
-    _WORKER["queries"] = [(n, q.name, q.match, query_gates(raw.get("query", "")))
-                          for n, body in enumerate(bodies)
-                          for q, raw in zip(compile_rule(body).queries, body.get("queries") or [])]
-    _WORKER["routes"] = {}
+    _WORKER.update(pipelines=[compile_pipeline(pack.definition, geoip) for pack in packs],
+                   queries=_query_table(bodies), routes={}, gate=gate)
 
 
 def _worker_process(chunk: bytes) -> bytes:
     """Each line: [event after the pipeline, [[rule index, query name], ...] that match it]."""
-    pipelines, queries, routes = _WORKER["pipelines"], _WORKER["queries"], _WORKER["routes"]
+    w = _WORKER
     out = []
     for line in chunk.split(b"\n"):
-        event = _process(orjson.loads(line), pipelines)
-        out.append(orjson.dumps([event, [(n, name) for n, name, match, _ in _gated(queries, routes, event)
-                                         if match(event)]]))
+        event = _process(orjson.loads(line), w["pipelines"])
+        out.append(orjson.dumps([event, _matches(w["queries"], w["routes"], event, w["gate"])]))
     return b"\n".join(out)
 
 
@@ -255,9 +265,9 @@ class Hunt:
         return times, where, offsets, lengths
 
     # -- pass 2 -----------------------------------------------------------------------
-    def events(self, buffers: list[tuple[str, bytes]]) -> Iterable[tuple[dict, list | None]]:
-        """(event after the pipeline, its query matches or None) in time order (stable for
-        equal times: input order)."""
+    def events(self, buffers: list[tuple[str, bytes]]) -> Iterable[tuple[dict, list]]:
+        """(event after the pipeline, [(rule index, query name)] it matches) in time order
+        (stable for equal times: input order)."""
         times, where, offsets, lengths = self._index(buffers)
         order = sorted(range(len(times)), key=times.__getitem__)
 
@@ -267,9 +277,10 @@ class Hunt:
         if self.workers > 1 and len(order) >= PARALLEL_FROM:
             yield from self._parallel_events(order, raw)
             return
-        pipelines = self.pipelines
+        pipelines, queries, routes = self.pipelines, _query_table(self._bodies()), {}
         for i in order:
-            yield _process(orjson.loads(raw(i)), pipelines), None
+            event = _process(orjson.loads(raw(i)), pipelines)
+            yield event, _matches(queries, routes, event, self.gate)
 
     def _parallel_events(self, order, raw):
         """The pipeline and the rules' query matching in worker processes, chunk by chunk,
@@ -281,9 +292,8 @@ class Hunt:
         from collections import deque
 
         chunks = (b"\n".join(raw(i) for i in order[k:k + CHUNK]) for k in range(0, len(order), CHUNK))
-        bodies = [rule.body for _, rule in self.compiled]
         with ctx.Pool(self.workers, initializer=_worker_init,
-                      initargs=(self._geoip_path, self._root, bodies)) as pool:
+                      initargs=(self._geoip_path, self._root, self._bodies(), self.gate)) as pool:
             # a few chunks in flight, not all: Pool.imap would read the whole input ahead
             pending = deque()
             for chunk in chunks:
@@ -293,38 +303,23 @@ class Hunt:
             while pending:
                 yield from map(orjson.loads, pending.popleft().get().split(b"\n"))
 
+    def _bodies(self) -> list[dict]:
+        return [rule.body for _, rule in self.compiled]
+
     def run(self, buffers: list[tuple[str, bytes]], on_event: Callable[[dict], None] | None = None) \
             -> list[Finding]:
         runs = [(rule_id, rule.start(max_samples=SAMPLES, sample=_sample)) for rule_id, rule in self.compiled]
-        # A rule whose every query requires a log_type / evt.name the event lacks cannot
-        # match it, and an event no query matches changes no rule state: skip the rule.
-        # (Equivalence with pushing every event is tested.)
-        gates = [[query_gates(q.get("query", "")) for q in rule.body.get("queries") or []]
-                 for _, rule in self.compiled]
-        routes: dict[tuple, list] = {}
+        # Only the rules with a matching query see an event: one no query matches changes
+        # no rule state, so skipping is exact (tested against pushing every event).
         for event, matches in self.events(buffers):
             self.stats.events_processed += 1
             if on_event:
                 on_event(event)
-            if matches is not None:
-                # matched in a worker: only the rules with a matching query see the event
-                by_rule: dict[int, set] = {}
-                for n, name in matches:
-                    by_rule.setdefault(n, set()).add(name)
-                for n, names in by_rule.items():
-                    runs[n][1].push(event, names)
-                continue
-            key = tuple(get_path(event, attr) for attr in GATED)
-            if not self.gate or any(v is not None and not isinstance(v, str) for v in key):
-                key = ("\0any",)  # arrays and numbers match in ways a plain equality does not: no gate
-            route = routes.get(key)
-            if route is None:
-                values = dict(zip(GATED, key)) if len(key) == len(GATED) else None
-                route = routes[key] = [run for (_, run), rule_gates in zip(runs, gates)
-                                       if values is None or any(g is None or all(values.get(a) == v
-                                                                for a, v in g.items()) for g in rule_gates)]
-            for run in route:
-                run.push(event)
+            by_rule: dict[int, set] = {}
+            for n, name in matches:
+                by_rule.setdefault(n, set()).add(name)
+            for n, names in by_rule.items():
+                runs[n][1].push(event, names)
         findings = [Finding(rule_id, s) for rule_id, run in runs for s in run.signals]
         findings.sort(key=lambda f: (-STATUSES.index(f.severity), f.signal.first_seen, f.rule_id))
         return findings

@@ -227,3 +227,29 @@ def test_geoip_db_gives_the_countries_of_a_maxmind_database(tmp_path):
     mmdb = read_ndjson(run_cli(args + ["--geoip-db", str(db)]).stdout)
     assert [s["group"]["network.client.geoip.country.iso_code"] for s in bundled] == ["US"]
     assert [s["group"]["network.client.geoip.country.iso_code"] for s in mmdb] == ["FR"]
+
+
+def test_pushing_only_matched_events_with_their_query_names_equals_pushing_all():
+    """hunt's contract with the engine: an event no query of a rule matches changes none
+    of its state, and names computed elsewhere give the same result as matching here."""
+    from contentkit.detect import compile_rule
+    from contentkit.load import load_pipelines, load_rules, rule_body
+    from contentkit.rule_tests import expand_test_logs, process_logs
+
+    packs = load_pipelines()
+    # every rule also sees the other rules' test events, which its queries do not match
+    background = [e for r in load_rules() for c in r.data["tests"]
+                  for e in process_logs(expand_test_logs(c["logs"]), packs)]
+    for rule in load_rules():
+        compiled = compile_rule(rule_body(rule))
+        for case in rule.data["tests"]:
+            events = sorted(process_logs(expand_test_logs(case["logs"]), packs) + background,
+                            key=lambda e: e.get("timestamp", 0))
+            everything, matched = compiled.start(), compiled.start()
+            for e in events:
+                everything.push(e)
+                names = {q.name for q in compiled.queries if q.match(e)}
+                if names:
+                    matched.push(e, names)
+            assert [(s.status, s.group, s.first_seen, s.count) for s in matched.signals] == \
+                [(s.status, s.group, s.first_seen, s.count) for s in everything.signals], rule.id
