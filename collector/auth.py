@@ -156,6 +156,35 @@ class AuthorizationCodeAuth(_TokenAuth):
             self._rejected.add(token)
         super().reject(token)
 
+    def _record(self, body: dict, previous: dict | None = None) -> tuple[OAuth2Token, dict]:
+        """The token of Zoom's answer, and what the token file keeps of it."""
+        previous = previous or {}
+        token = _as_token(body)
+        return token, {
+            "client_id": self._client_id,
+            # Zoom always rotates; keep the old one only if an answer ever omits it
+            "refresh_token": body.get("refresh_token") or previous["refresh_token"],
+            "access_token": token["access_token"],
+            "expires_at": int(token["expires_at"]),
+            "token_type": token.get("token_type", "bearer"),
+            "scope": token.get("scope", previous.get("scope", "")),
+        }
+
+    def exchange_code(self, code: str, redirect_uri: str, verifier: str) -> None:
+        """Trade the browser's authorization code (PKCE) for the first pair, and store it."""
+        def refused(status, error, reason):
+            raise AuthError(f"Zoom refused the authorization code ({error}: {reason}); run authorize again")
+
+        with self._store.locked():
+            body = self._post({"grant_type": "authorization_code", "code": code, "redirect_uri": redirect_uri,
+                               "code_verifier": verifier}, refused)
+            if not body.get("refresh_token"):
+                raise AuthError("Zoom's answer carried no refresh token; is this a user-managed (General) OAuth app?")
+            token, record = self._record(body)
+            self._store.save(record)
+        with self._lock:
+            self._token = token
+
     def _stored(self) -> dict:
         data = self._store.load()
         if data.get("client_id") != self._client_id:
@@ -187,17 +216,8 @@ class AuthorizationCodeAuth(_TokenAuth):
 
             body = self._post({"grant_type": "refresh_token", "refresh_token": data["refresh_token"]}, refused)
             self._crash("answered")
-            token = _as_token(body)
-            saved = {
-                "client_id": self._client_id,
-                # Zoom always rotates; keep the old one only if an answer ever omits it
-                "refresh_token": body.get("refresh_token") or data["refresh_token"],
-                "access_token": token["access_token"],
-                "expires_at": int(token["expires_at"]),
-                "token_type": token.get("token_type", "bearer"),
-                "scope": token.get("scope", data.get("scope", "")),
-            }
-            self._store.save(saved, _crash=self._crash)
+            token, record = self._record(body, data)
+            self._store.save(record, _crash=self._crash)
             self._crash("saved")
             return token
 

@@ -21,7 +21,7 @@ from authlib.oauth2.rfc6749 import parameters
 from authlib.oauth2.rfc6749.errors import MismatchingStateException, MissingCodeException
 from authlib.oauth2.rfc7636 import create_s256_code_challenge
 
-from .auth import AuthorizationCodeAuth, _as_token
+from .auth import AuthorizationCodeAuth
 from .config import AccountConfig
 from .errors import AuthError, UsageError
 from .retry import Waiter
@@ -110,8 +110,14 @@ def authorize(acct: AccountConfig, *, open_browser: bool = True, timeout: float 
             if deadline <= 0:
                 raise AuthError(f"no redirect reached {redirect_uri} within {timeout:.0f}s; run authorize again")
         code = _code_from(callback.url, state)
-        tokens = _exchange(acct, code, redirect_uri, verifier, http)
-        store.save(tokens)
+        own = http is None
+        http = http or httpx.Client(timeout=httpx.Timeout(30.0, connect=10.0))
+        try:
+            AuthorizationCodeAuth(http, acct.token_url, acct.client_id, acct.client_secret, store,
+                                  names=acct.names).exchange_code(code, redirect_uri, verifier)
+        finally:
+            if own:
+                http.close()
         done.good = True
         log.warning("authorized: tokens saved to %s (mode 0600)", store.path)
         return store
@@ -139,27 +145,3 @@ def _code_from(url: str, state: str) -> str:
                         "redirect); run authorize again") from None
     except MissingCodeException:
         raise AuthError("the redirect carried no authorization code") from None
-
-
-def _exchange(acct: AccountConfig, code: str, redirect_uri: str, verifier: str,
-              http: httpx.Client | None) -> dict:
-    own = http is None
-    http = http or httpx.Client(timeout=httpx.Timeout(30.0, connect=10.0))
-    try:
-        auth = AuthorizationCodeAuth(http, acct.token_url, acct.client_id, acct.client_secret,
-                                     store=None, names=acct.names)
-
-        def refused(status, error, reason):
-            raise AuthError(f"Zoom refused the authorization code ({error}: {reason}); run authorize again")
-
-        body = auth._post({"grant_type": "authorization_code", "code": code, "redirect_uri": redirect_uri,
-                           "code_verifier": verifier}, refused)
-    finally:
-        if own:
-            http.close()
-    if not body.get("refresh_token"):
-        raise AuthError("Zoom's answer carried no refresh token; is this a user-managed (General) OAuth app?")
-    token = _as_token(body)
-    return {"client_id": acct.client_id, "refresh_token": body["refresh_token"],
-            "access_token": token["access_token"], "expires_at": int(token["expires_at"]),
-            "token_type": token.get("token_type", "bearer"), "scope": token.get("scope", "")}
