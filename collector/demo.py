@@ -94,8 +94,6 @@ class DemoResult:
 
 
 def run_demo(out_dir: Path, stop: threading.Event | None = None) -> DemoResult:
-    from contentkit.hunt import Hunt  # noqa: F401 (fail early if the content is missing)
-
     from .emulator import Emulator, EmulatorConfig
     from .hunting import hunt_files
 

@@ -10,7 +10,6 @@ exits with the first failed account's code once the others are done.
 from __future__ import annotations
 
 import logging
-import os
 import shutil
 import sys
 import threading
@@ -32,7 +31,7 @@ from .errors import ApiError, CollectorError, OutputClosed, UsageError
 from .ledger import Ledger
 from .output import Sink
 from .retry import Stopped, Waiter
-from .tokenstore import TokenStore, default_token_path
+from .tokenstore import TokenStore, default_token_path, state_dir
 
 log = logging.getLogger("zoom-activity-logs")
 
@@ -52,8 +51,7 @@ class Job:
 
 
 def default_state_path(account: str) -> Path:
-    base = os.environ.get("XDG_STATE_HOME") or os.path.join(os.path.expanduser("~"), ".local", "state")
-    return Path(base) / "zoom-activity-logs" / f"{account}.sqlite3"
+    return state_dir() / f"{account}.sqlite3"
 
 
 def _check_url(name: str, url: str) -> None:

@@ -113,6 +113,11 @@ class TokenStore:
             os.close(fd)
 
 
-def default_token_path(account: str) -> Path:
+def state_dir() -> Path:
+    """Where an account's state and token files go by default ($XDG_STATE_HOME)."""
     base = os.environ.get("XDG_STATE_HOME") or os.path.join(os.path.expanduser("~"), ".local", "state")
-    return Path(base) / "zoom-activity-logs" / f"{account}.tokens.json"
+    return Path(base) / "zoom-activity-logs"
+
+
+def default_token_path(account: str) -> Path:
+    return state_dir() / f"{account}.tokens.json"
