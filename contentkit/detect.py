@@ -252,6 +252,9 @@ class Evaluation:
         if not self._pushed % self.SWEEP_EVERY:
             self._sweep(event.get("timestamp", 0))
 
+    def _hits(self, q: _Query, event: dict) -> bool:
+        return q.match(event) if self._given is None else q.name in self._given
+
     def _sweep(self, now: int) -> None:
         """Forget threshold groups with nothing left in their window, and signals that
         can no longer be extended, so memory follows the windows, not the history."""
@@ -267,7 +270,7 @@ class Evaluation:
         ts = event.get("timestamp", 0)
         touched = None
         for q in rule.queries:
-            if (q.match(event) if self._given is None else q.name in self._given):
+            if self._hits(q, event):
                 group = rule._group(q, event)
                 if group is None:
                     continue
@@ -307,7 +310,7 @@ class Evaluation:
     def _new_value(self, event):
         rule = self.rule
         q = rule.queries[0]
-        if not (q.match(event) if self._given is None else q.name in self._given):
+        if not self._hits(q, event):
             return None
         group = rule._group(q, event)
         value = get_path(event, q.metrics[0])
@@ -331,7 +334,7 @@ class Evaluation:
     def _travel(self, event):
         rule = self.rule
         q = rule.queries[0]
-        if not (q.match(event) if self._given is None else q.name in self._given):
+        if not self._hits(q, event):
             return None
         case_name, status, _ = rule.cases[0]
         group = rule._group(q, event)

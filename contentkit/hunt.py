@@ -159,11 +159,11 @@ def _process(record: dict, pipelines) -> dict:
 _WORKER: dict = {}
 
 
-def _query_table(bodies) -> list[tuple]:
-    """(rule index, query name, matcher, gates) of every query of the rules."""
+def _query_table(rules) -> list[tuple]:
+    """(rule index, query name, matcher, gates) of every query of the compiled rules."""
     return [(n, q.name, q.match, query_gates(raw.get("query", "")))
-            for n, body in enumerate(bodies)
-            for q, raw in zip(compile_rule(body).queries, body.get("queries") or [])]
+            for n, rule in enumerate(rules)
+            for q, raw in zip(rule.queries, rule.body.get("queries") or [])]
 
 
 def _matches(queries, routes: dict, event: dict, gate: bool) -> list:
@@ -179,7 +179,7 @@ def _worker_init(geoip_path, root, bodies, gate) -> None:
     geoip = GeoIP.from_mmdb(geoip_path) if geoip_path else None
     packs = load_pipelines(root) if root else load_pipelines()
     _WORKER.update(pipelines=[compile_pipeline(pack.definition, geoip) for pack in packs],
-                   queries=_query_table(bodies), routes={}, gate=gate)
+                   queries=_query_table([compile_rule(body) for body in bodies]), routes={}, gate=gate)
 
 
 def _worker_process(chunk: bytes) -> bytes:
@@ -277,7 +277,7 @@ class Hunt:
         if self.workers > 1 and len(order) >= PARALLEL_FROM:
             yield from self._parallel_events(order, raw)
             return
-        pipelines, queries, routes = self.pipelines, _query_table(self._bodies()), {}
+        pipelines, queries, routes = self.pipelines, _query_table([r for _, r in self.compiled]), {}
         for i in order:
             event = _process(orjson.loads(raw(i)), pipelines)
             yield event, _matches(queries, routes, event, self.gate)
@@ -293,7 +293,8 @@ class Hunt:
 
         chunks = (b"\n".join(raw(i) for i in order[k:k + CHUNK]) for k in range(0, len(order), CHUNK))
         with ctx.Pool(self.workers, initializer=_worker_init,
-                      initargs=(self._geoip_path, self._root, self._bodies(), self.gate)) as pool:
+                      initargs=(self._geoip_path, self._root, [r.body for _, r in self.compiled],
+                                self.gate)) as pool:
             # a few chunks in flight, not all: Pool.imap would read the whole input ahead
             pending = deque()
             for chunk in chunks:
@@ -302,9 +303,6 @@ class Hunt:
                     yield from map(orjson.loads, pending.popleft().get().split(b"\n"))
             while pending:
                 yield from map(orjson.loads, pending.popleft().get().split(b"\n"))
-
-    def _bodies(self) -> list[dict]:
-        return [rule.body for _, rule in self.compiled]
 
     def run(self, buffers: list[tuple[str, bytes]], on_event: Callable[[dict], None] | None = None) \
             -> list[Finding]:
