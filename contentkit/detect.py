@@ -243,6 +243,8 @@ class Evaluation:
     def push(self, event: dict, matched: set | None = None) -> None:
         """Feed the next event; events must come in time order. `matched`: the names
         of the rule's queries that match it, when computed elsewhere (hunt's workers)."""
+        # the step functions test `q.match(event) if self._given is None else q.name in
+        # self._given` inline: it runs for every query of every event pushed (hot path)
         self._given = matched
         triggers = self._step(event)
         if triggers:
@@ -251,9 +253,6 @@ class Evaluation:
         self._pushed += 1
         if not self._pushed % self.SWEEP_EVERY:
             self._sweep(event.get("timestamp", 0))
-
-    def _hits(self, q: _Query, event: dict) -> bool:
-        return q.match(event) if self._given is None else q.name in self._given
 
     def _sweep(self, now: int) -> None:
         """Forget threshold groups with nothing left in their window, and signals that
@@ -270,7 +269,7 @@ class Evaluation:
         ts = event.get("timestamp", 0)
         touched = None
         for q in rule.queries:
-            if self._hits(q, event):
+            if (q.match(event) if self._given is None else q.name in self._given):
                 group = rule._group(q, event)
                 if group is None:
                     continue
@@ -310,7 +309,7 @@ class Evaluation:
     def _new_value(self, event):
         rule = self.rule
         q = rule.queries[0]
-        if not self._hits(q, event):
+        if not (q.match(event) if self._given is None else q.name in self._given):
             return None
         group = rule._group(q, event)
         value = get_path(event, q.metrics[0])
@@ -334,7 +333,7 @@ class Evaluation:
     def _travel(self, event):
         rule = self.rule
         q = rule.queries[0]
-        if not self._hits(q, event):
+        if not (q.match(event) if self._given is None else q.name in self._given):
             return None
         case_name, status, _ = rule.cases[0]
         group = rule._group(q, event)
