@@ -1,14 +1,22 @@
 """Shared helpers for the end-to-end tests (imported by test files; not fixtures)."""
 
+import io
 import json
 import os
 import subprocess
 import sys
 from collections import Counter
 
+import httpx
 
+from collector.auth import ServerToServerAuth
+from collector.client import ZoomClient
+from collector.collect import Collector, Settings
+from collector.ledger import Ledger
+from collector.output import Sink
 from collector.records import fingerprint
 from collector.retry import Waiter
+from collector.windows import utc_today
 
 PROJECT_FIELDS = ("log_type", "account", "record_id")
 
@@ -66,3 +74,43 @@ class RecordingWaiter(Waiter):
 def clean_env() -> dict:
     """This process's environment without any ZOOM_ variable (a test sets its own)."""
     return {k: v for k, v in os.environ.items() if not k.startswith("ZOOM_")}
+
+
+def emulated_truth(emu, since, until) -> list[dict]:
+    """Every record the emulator holds for these days, both reports."""
+    return emu.truth("activity", since, until) + emu.truth("operation", since, until)
+
+
+class FastWaiter(Waiter):
+    """Rate-limit and back-off waits shortened (and recorded) so fault tests run quickly."""
+
+    def __init__(self):
+        super().__init__()
+        self.asked = []
+
+    def sleep(self, seconds):
+        self.asked.append(seconds)
+        super().sleep(min(seconds, 0.01))
+
+
+class EmulatedRun:
+    """An in-process collector wired to an emulator, with its output in memory (or `sink`)."""
+
+    def __init__(self, emu, state, account="default", lookback_days=1, sink=None, timeout=10.0):
+        self.buffer = io.BytesIO()
+        self.http = httpx.Client(timeout=httpx.Timeout(timeout, connect=max(timeout, 2.0)))
+        cfg = emu.config
+        self.waiter = FastWaiter()
+        auth = ServerToServerAuth(self.http, emu.token_url, cfg.account_id, cfg.client_id, cfg.client_secret,
+                                  self.waiter)
+        self.client = ZoomClient(self.http, emu.api_url, auth, self.waiter, attempts=8)
+        self.ledger = Ledger(state, account, utc_today())
+        self.collector = Collector(self.client, self.ledger, sink or Sink(self.buffer, durable=False),
+                                   Settings(account=account, lookback_days=lookback_days), self.waiter)
+
+    def lines(self):
+        return read_ndjson(self.buffer.getvalue())
+
+    def close(self):
+        self.ledger.close()
+        self.http.close()

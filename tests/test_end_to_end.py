@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import io
 import signal
 import subprocess
 import sys
@@ -10,51 +9,12 @@ import time
 from collections import Counter
 from datetime import timedelta
 
-import httpx
 import pytest
 
-from collector.auth import ServerToServerAuth
-from collector.client import ZoomClient
-from collector.collect import Collector, Settings
 from collector.emulator import Emulator, EmulatorConfig
-from collector.ledger import Ledger
-from collector.output import Sink
-from collector.retry import Waiter
 from collector.windows import utc_today
-from helpers import emulator_env, multiset, read_ndjson, run_cli, zoom_fields
-
-
-class FastWaiter(Waiter):
-    """Rate-limit and back-off waits shortened so fault tests run quickly."""
-
-    def sleep(self, seconds):
-        super().sleep(min(seconds, 0.01))
-
-
-class Run:
-    """An in-process collector wired to an emulator, with its output in memory."""
-
-    def __init__(self, emu, state, account="default", lookback_days=1):
-        self.buffer = io.BytesIO()
-        self.http = httpx.Client(timeout=10)
-        cfg = emu.config
-        waiter = FastWaiter()
-        auth = ServerToServerAuth(self.http, emu.token_url, cfg.account_id, cfg.client_id, cfg.client_secret, waiter)
-        client = ZoomClient(self.http, emu.api_url, auth, waiter)
-        self.ledger = Ledger(state, account, utc_today())
-        self.collector = Collector(client, self.ledger, Sink(self.buffer, durable=False),
-                                   Settings(account=account, lookback_days=lookback_days), waiter)
-
-    def lines(self):
-        return read_ndjson(self.buffer.getvalue())
-
-    def close(self):
-        self.ledger.close()
-        self.http.close()
-
-
-def emulated_truth(emu, since, until):
-    return emu.truth("activity", since, until) + emu.truth("operation", since, until)
+from helpers import (EmulatedRun, clean_env, emulated_truth, emulator_env, multiset, read_ndjson, run_cli,
+                     zoom_fields)
 
 
 @pytest.fixture
@@ -67,7 +27,7 @@ def emu():
 def test_backfill_equals_truth_with_true_repeats_and_ids(emu, tmp_path):
     today = utc_today()
     since = today - timedelta(days=40)
-    run = Run(emu, tmp_path / "s.sqlite3")
+    run = EmulatedRun(emu, tmp_path / "s.sqlite3")
     run.collector.backfill(since, today)
     lines = run.lines()
     truth = emulated_truth(emu, since, today)
@@ -85,8 +45,8 @@ def test_backfill_equals_truth_with_true_repeats_and_ids(emu, tmp_path):
 def test_ids_are_deterministic_across_fresh_states(emu, tmp_path):
     today = utc_today()
     since = today - timedelta(days=3)
-    a = Run(emu, tmp_path / "a.sqlite3")
-    b = Run(emu, tmp_path / "b.sqlite3")
+    a = EmulatedRun(emu, tmp_path / "a.sqlite3")
+    b = EmulatedRun(emu, tmp_path / "b.sqlite3")
     a.collector.backfill(since, today)
     b.collector.backfill(since, today)
     assert sorted(l["record_id"] for l in a.lines()) == sorted(l["record_id"] for l in b.lines())
@@ -97,7 +57,7 @@ def test_follow_with_records_arriving_during_passes_writes_each_once(tmp_path):
     cfg = EmulatorConfig(seed=3, users=20, activity_per_day=900, operation_per_day=300, history_days=10,
                          arrivals_per_request=4)
     with Emulator(cfg) as emu:
-        run = Run(emu, tmp_path / "s.sqlite3")
+        run = EmulatedRun(emu, tmp_path / "s.sqlite3")
         today = utc_today()
         since = today - timedelta(days=1)
         for _ in range(4):
@@ -113,7 +73,7 @@ def test_follow_with_records_arriving_during_passes_writes_each_once(tmp_path):
 
 
 def test_late_records_and_same_second_repeats_are_picked_up_by_the_next_poll(emu, tmp_path):
-    run = Run(emu, tmp_path / "s.sqlite3")
+    run = EmulatedRun(emu, tmp_path / "s.sqlite3")
     today = utc_today()
     run.collector.poll()
     before = len(run.lines())
@@ -136,7 +96,7 @@ def test_cli_sigterm_mid_backfill_then_restart_loses_and_repeats_nothing(tmp_pat
         args = ["collect", "--since", since.isoformat(), "--state", str(state), "--output", str(out), "--quiet",
                 "--max-rps", "0"]
         env = emulator_env(emu)
-        proc = subprocess.Popen([sys.executable, "-m", "collector", *args], env={**_base_env(), **env},
+        proc = subprocess.Popen([sys.executable, "-m", "collector", *args], env={**clean_env(), **env},
                                 stderr=subprocess.PIPE)
         deadline = time.time() + 60
         while time.time() < deadline and (not out.exists() or out.stat().st_size < 200_000):
@@ -154,26 +114,6 @@ def test_cli_sigterm_mid_backfill_then_restart_loses_and_repeats_nothing(tmp_pat
         assert multiset(zoom_fields(l) for l in lines) == multiset(emulated_truth(emu, since, today))
 
 
-def _base_env():
-    import os
-
-    return {k: v for k, v in os.environ.items() if not k.startswith("ZOOM_")}
-
-
-@pytest.mark.parametrize("kind", ["429_qps", "429_daily", "500", "503", "reset", "truncated", "nonjson",
-                                  "expire_access_token", "expire_page_token"])
-def test_faults_lose_and_repeat_nothing(emu, tmp_path, kind):
-    today = utc_today()
-    since = today - timedelta(days=20)
-    run = Run(emu, tmp_path / "s.sqlite3")
-    emu.inject(kind, count=2)
-    run.collector.backfill(since, today)
-    lines = run.lines()
-    assert multiset(zoom_fields(l) for l in lines) == multiset(emulated_truth(emu, since, today))
-    assert len({l["record_id"] for l in lines}) == len(lines)
-    run.close()
-
-
 def test_cli_follow_picks_up_arrivals_exactly_once(tmp_path):
     cfg = EmulatorConfig(seed=8, users=15, activity_per_day=300, operation_per_day=100, history_days=5,
                          arrivals_per_request=2)
@@ -182,7 +122,7 @@ def test_cli_follow_picks_up_arrivals_exactly_once(tmp_path):
         args = ["collect", "--follow", "--interval", "1", "--state", str(tmp_path / "s.sqlite3"),
                 "--output", str(out), "--quiet"]
         proc = subprocess.Popen([sys.executable, "-m", "collector", *args],
-                                env={**_base_env(), **emulator_env(emu)}, stderr=subprocess.PIPE)
+                                env={**clean_env(), **emulator_env(emu)}, stderr=subprocess.PIPE)
         time.sleep(4)
         emu.config.arrivals_per_request = 0
         polls = emu.stats["report_requests"]
@@ -207,7 +147,7 @@ def test_cli_kill_9_repeats_at_most_the_uncommitted_page_and_loses_nothing(tmp_p
         out = tmp_path / "out.ndjson"
         args = ["collect", "--since", since.isoformat(), "--state", str(tmp_path / "s.sqlite3"),
                 "--output", str(out), "--quiet"]
-        env = {**_base_env(), **emulator_env(emu)}
+        env = {**clean_env(), **emulator_env(emu)}
         for threshold in (100_000, 400_000, 900_000):
             proc = subprocess.Popen([sys.executable, "-m", "collector", *args], env=env, stderr=subprocess.DEVNULL)
             while proc.poll() is None and (not out.exists() or out.stat().st_size < threshold):

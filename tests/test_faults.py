@@ -8,31 +8,15 @@ import io
 import sqlite3
 from datetime import timedelta
 
-import httpx
 import pytest
 
-from collector.auth import ServerToServerAuth
-from collector.client import ZoomClient
-from collector.collect import Collector, Settings
 from collector.emulator import Emulator, EmulatorConfig
 from collector.errors import AuthError, OutputClosed
-from collector.ledger import Ledger
 from collector.output import Sink
-from collector.retry import Stopped, Waiter
+from collector.retry import Stopped
 from collector.windows import utc_today
-from helpers import emulator_env, multiset, read_ndjson, run_cli, zoom_fields
-
-
-class FastWaiter(Waiter):
-    """Waits shortened (and counted) so rate-limit faults run quickly."""
-
-    def __init__(self):
-        super().__init__()
-        self.asked = []
-
-    def sleep(self, seconds):
-        self.asked.append(seconds)
-        super().sleep(min(seconds, 0.01))
+from helpers import EmulatedRun, FastWaiter, emulator_env, multiset, read_ndjson, run_cli, zoom_fields
+from helpers import emulated_truth as truth
 
 
 # (fault kind, emulator settings, fault params): the variants the issue names.
@@ -52,29 +36,9 @@ FAULTS = {
 }
 
 
-class Run:
-    def __init__(self, emu, state, sink=None):
-        self.buffer = io.BytesIO()
-        self.http = httpx.Client(timeout=httpx.Timeout(0.5, connect=2.0))
-        cfg = emu.config
-        self.waiter = FastWaiter()
-        auth = ServerToServerAuth(self.http, emu.token_url, cfg.account_id, cfg.client_id, cfg.client_secret,
-                                  self.waiter)
-        self.client = ZoomClient(self.http, emu.api_url, auth, self.waiter, attempts=8)
-        self.ledger = Ledger(state, "default", utc_today())
-        self.collector = Collector(self.client, self.ledger, sink or Sink(self.buffer, durable=False),
-                                   Settings(lookback_days=1), self.waiter)
-
-    def lines(self):
-        return read_ndjson(self.buffer.getvalue())
-
-    def close(self):
-        self.ledger.close()
-        self.http.close()
-
-
-def truth(emu, since, until):
-    return emu.truth("activity", since, until) + emu.truth("operation", since, until)
+def Run(emu, state, sink=None):  # noqa: N802 (reads as the class it builds)
+    # a 0.5 s client timeout, so the "slow" fault (1.5 s) is a timeout
+    return EmulatedRun(emu, state, sink=sink, timeout=0.5)
 
 
 def assert_struck(emu, run, kind):
