@@ -25,6 +25,19 @@ class Action:
     def line(self) -> str:
         return f"{self.kind} {self.pack_id} {self.name}".rstrip()
 
+    def show(self) -> None:
+        """The plan's line for this object on stdout, and the diff of an update."""
+        print(self.line())
+        if self.diff:
+            print(self.diff)
+
+
+def show_plan(actions: list[Action]) -> list[Action]:
+    """Print every action; the ones that write (all but `unchanged`)."""
+    for action in actions:
+        action.show()
+    return [a for a in actions if a.kind != "unchanged"]
+
 
 def tag_value(tags, key: str) -> str | None:
     for tag in tags or []:

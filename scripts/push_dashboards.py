@@ -18,7 +18,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from contentkit.datadog_api import DatadogClient, DatadogError  # noqa: E402
 from contentkit.load import DASHBOARD_MARK, ROOT, dashboard_body, load_dashboards  # noqa: E402
-from contentkit.push import plan  # noqa: E402
+from contentkit.push import plan, show_plan  # noqa: E402
 
 DASHBOARDS = "/api/v1/dashboard"
 _MARK = re.compile(re.escape(DASHBOARD_MARK) + r": pack_id:(\S+) version:")
@@ -54,11 +54,7 @@ def main(argv: list[str] | None = None) -> int:
                     if status == 200 and isinstance(full, dict):
                         remote.append(full)
             actions = plan(bodies, remote, prune=False, identify=identify)
-            for action in actions:
-                print(action.line())
-                if action.diff:
-                    print(action.diff)
-            writes = [a for a in actions if a.kind != "unchanged"]
+            writes = show_plan(actions)
             if args.dry_run:
                 print(f"dry run: {len(writes)} change(s) not written")
                 return 0

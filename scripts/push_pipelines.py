@@ -55,9 +55,7 @@ def main(argv: list[str] | None = None) -> int:
             actions = plan(bodies, remote, prune=False)
             by_id = {r.get("id"): r for r in remote}
             for action in actions:
-                print(action.line())
-                if action.diff:
-                    print(action.diff)
+                action.show()
                 if action.kind == "update":
                     deployed = tag_value(by_id[action.remote_id].get("tags"), "version")
                     local = tag_value(bodies[action.pack_id]["tags"], "version")

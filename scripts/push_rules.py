@@ -19,7 +19,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from contentkit.datadog_api import DatadogClient, DatadogError  # noqa: E402
 from contentkit.load import ROOT, load_pipelines, load_rules, rule_body  # noqa: E402
-from contentkit.push import plan  # noqa: E402
+from contentkit.push import plan, show_plan  # noqa: E402
 from contentkit.rule_tests import remote_test_payloads  # noqa: E402
 
 RULES = "/api/v2/security_monitoring/rules"
@@ -86,11 +86,7 @@ def main(argv: list[str] | None = None) -> int:
 
 def push(client: DatadogClient, args, bodies: dict, tests: dict) -> int:
     actions = plan(bodies, remote_rules(client), args.prune)
-    for action in actions:
-        print(action.line())
-        if action.diff:
-            print(action.diff)
-    writes = [a for a in actions if a.kind != "unchanged"]
+    writes = show_plan(actions)
     if args.validate_remote:
         for action in writes:
             if action.kind == "delete":
