@@ -16,7 +16,7 @@ import threading
 from pathlib import Path
 
 from . import __version__
-from .config import AccountConfig, account_from_env, load_config
+from .config import account_for_emulator, account_from_env, load_config
 from .errors import EXIT_CODES, CollectorError, OutputClosed, UsageError
 from .output import Sink
 from .records import LOG_TYPES
@@ -159,10 +159,7 @@ def run_collect(args: argparse.Namespace, stop: threading.Event) -> int:
 
         emulator = Emulator(EmulatorConfig())
         emulator.start()
-        cfg = emulator.config
-        accounts = [AccountConfig(name=args.account_name, auth="server_to_server", account_id=cfg.account_id,
-                                  client_id=cfg.client_id, client_secret=cfg.client_secret,
-                                  api_url=emulator.api_url, token_url=emulator.token_url)]
+        accounts = [account_for_emulator(args.account_name, emulator)]
         if not args.state:
             tmpdir = tempfile.TemporaryDirectory(prefix="zoom-activity-logs-")
             accounts[0].state = Path(tmpdir.name) / "emulated.sqlite3"

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import orjson
 
-from .config import AccountConfig
+from .config import account_for_emulator
 from .output import Sink
 from .runner import AccountRunner, Job
 from .windows import utc_today
@@ -110,9 +110,7 @@ def run_demo(out_dir: Path, stop: threading.Event | None = None) -> DemoResult:
         activity, operation = scripted_account(now)
         emu.add_records("activity", activity)
         emu.add_records("operation", operation)
-        acct = AccountConfig(name="demo", auth="server_to_server", account_id=cfg.account_id,
-                             client_id=cfg.client_id, client_secret=cfg.client_secret, api_url=emu.api_url,
-                             token_url=emu.token_url, max_rps=0, state=out_dir / "state.sqlite3")
+        acct = account_for_emulator("demo", emu, max_rps=0, state=out_dir / "state.sqlite3")
         sink = Sink.file(str(raw))
         try:
             since = utc_today() - timedelta(days=29)
