@@ -97,7 +97,7 @@ def authorize(acct: AccountConfig, *, open_browser: bool = True, timeout: float 
     thread = threading.Thread(target=server.serve_forever, name="authorize-listener", daemon=True)
     thread.start()
     try:
-        log.warning("open this URL in a browser signed in as a Zoom admin, and allow access:\n%s", url)
+        log.info("open this URL in a browser signed in as a Zoom admin, and allow access:\n%s", url)
         if open_browser:
             # in a thread: a terminal browser ($BROWSER) blocks until it exits, and it
             # waits for our listener's answer
@@ -119,7 +119,7 @@ def authorize(acct: AccountConfig, *, open_browser: bool = True, timeout: float 
             if own:
                 http.close()
         done.good = True
-        log.warning("authorized: tokens saved to %s (mode 0600)", store.path)
+        log.info("authorized: tokens saved to %s (mode 0600)", store.path)
         return store
     finally:
         done.set()

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import math
 import os
 import signal
 import sys
@@ -16,12 +17,12 @@ import threading
 from pathlib import Path
 
 from . import __version__
-from .config import account_for_emulator, account_from_env, load_config
+from .config import account_for_emulator, account_from_env, check_state_paths, check_value, load_config
 from .errors import EXIT_CODES, CollectorError, OutputClosed, UsageError
 from .output import Sink
 from .records import LOG_TYPES
 from .retry import Stopped
-from .runner import Job, run_accounts
+from .runner import DEFAULT_RETRIES, MAX_RETRIES, Job, default_state_path, run_accounts
 from .windows import parse_day, utc_today
 
 log = logging.getLogger("zoom-activity-logs")
@@ -42,13 +43,27 @@ def _positive_int(text: str) -> int:
     return value
 
 
-def _interval(text: str) -> float:
+MAX_SECONDS = 86400.0  # a day: longer waits are typos, and huge ones overflow the clock
+
+
+def _seconds(text: str) -> float:
     try:
         value = float(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"{text!r} is not a number of seconds") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError("must be at least 1 second")
+    if not math.isfinite(value) or not 1 <= value <= MAX_SECONDS:
+        # nan compares false with everything: a nan interval would poll in a busy loop
+        raise argparse.ArgumentTypeError(f"{text!r} must be between 1 and {MAX_SECONDS:.0f} seconds")
+    return value
+
+
+def _number(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+    if not math.isfinite(value):
+        raise argparse.ArgumentTypeError(f"{text!r} is not a finite number")
     return value
 
 
@@ -72,13 +87,14 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("--since", metavar="YYYY-MM-DD", help="backfill from this UTC day (at most six months back)")
     c.add_argument("--until", metavar="YYYY-MM-DD", help="backfill up to this UTC day, inclusive (default: today)")
     c.add_argument("--follow", action="store_true", help="keep polling the recent days every --interval seconds")
-    c.add_argument("--interval", type=_interval, default=60.0, help="seconds between follow polls (default: 60)")
+    c.add_argument("--interval", type=_seconds, default=None,
+                   help="with --follow: seconds between polls (default: 60)")
     c.add_argument("--lookback-days", type=_positive_int, default=None,
                    help="previous UTC days re-read on each poll besides today (default: 1)")
     c.add_argument("--category", choices=OPERATION_CATEGORIES, help="operation logs: only this category_type")
     c.add_argument("--state", metavar="PATH", help="state file (default: $XDG_STATE_HOME/zoom-activity-logs/<account>.sqlite3)")
     c.add_argument("--output", metavar="FILE", help="append NDJSON to FILE instead of stdout")
-    c.add_argument("--max-rps", type=float, default=None,
+    c.add_argument("--max-rps", type=_number, default=None,
                    help="report requests per second at most (default 5: half of Zoom's Pro limit, which all apps "
                         "of the account share; 0 = unlimited)")
     c.add_argument("--daily-reserve", type=_positive_int, default=None,
@@ -87,10 +103,11 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("--health", action="store_true",
                    help="after each poll, one `log_type: health` line per account (records emitted, lag, last "
                         "error) for a monitor that alerts when collection stops")
-    c.add_argument("--retries", type=_positive_int, default=6,
+    c.add_argument("--retries", type=_positive_int, default=None,
                    help="attempts on 5xx, timeouts and network errors before giving up (default: 6)")
-    c.add_argument("--account-name", default=os.environ.get("ZOOM_ACCOUNT_NAME", "default"),
-                   help="name written in each line's `account` field (default: default)")
+    c.add_argument("--account-name", default=None,
+                   help="name written in each line's `account` field and of the state file (default: "
+                        "$ZOOM_ACCOUNT_NAME, else default); a config file names its accounts itself")
     c.add_argument("--emulated", action="store_true",
                    help="collect from the built-in emulated Zoom account (no credentials needed)")
     verbosity = c.add_mutually_exclusive_group()
@@ -103,7 +120,7 @@ def build_parser() -> argparse.ArgumentParser:
     a.add_argument("--account", metavar="NAME", help="the account to authorize (default: the only "
                                                      "authorization_code account of the config)")
     a.add_argument("--no-browser", action="store_true", help="print the URL only; do not open a browser")
-    a.add_argument("--timeout", type=_interval, default=300.0,
+    a.add_argument("--timeout", type=_seconds, default=300.0,
                    help="seconds to wait for the browser's redirect (default: 300)")
 
     d = sub.add_parser("demo", help="see it work: an emulated intrusion collected, normalized and detected locally")
@@ -137,10 +154,29 @@ def run_collect(args: argparse.Namespace, stop: threading.Event) -> int:
         raise UsageError("--until needs --since")
     if since and until is None:
         until = today
-    if args.max_rps is not None and args.max_rps < 0:
-        raise UsageError("--max-rps must not be negative")
     if args.config and args.emulated:
         raise UsageError("--config and --emulated exclude each other")
+    if args.interval is not None and not args.follow:
+        raise UsageError("--interval applies to --follow only")
+    if args.account and not args.config:
+        raise UsageError("--account selects accounts of a --config file; without one, use --account-name")
+    if args.account_name is not None and args.config:
+        raise UsageError("--account-name applies without --config: the config file names its accounts")
+    if args.retries is not None and not 1 <= args.retries <= MAX_RETRIES:
+        raise UsageError(f"--retries must be between 1 and {MAX_RETRIES}")
+    # the same limits as the config file's fields (its schema holds them)
+    for flag, field in (("--max-rps", "max_rps"), ("--lookback-days", "lookback_days"),
+                        ("--daily-reserve", "daily_reserve")):
+        value = getattr(args, field)
+        if value is not None:
+            check_value(f"collection/properties/{field}", value, flag)
+    if not args.config:
+        account_name, shown_as = args.account_name, "--account-name"
+        if account_name is None:
+            account_name, shown_as = os.environ.get("ZOOM_ACCOUNT_NAME", "").strip() or "default", \
+                "ZOOM_ACCOUNT_NAME"
+        # the name becomes the state file's name: no path may be built from it
+        check_value("account/properties/name", account_name, shown_as)
 
     emulator = None
     tmpdir = None
@@ -159,13 +195,13 @@ def run_collect(args: argparse.Namespace, stop: threading.Event) -> int:
 
         emulator = Emulator(EmulatorConfig())
         emulator.start()
-        accounts = [account_for_emulator(args.account_name, emulator)]
+        accounts = [account_for_emulator(account_name, emulator)]
         if not args.state:
             tmpdir = tempfile.TemporaryDirectory(prefix="zoom-activity-logs-")
             accounts[0].state = Path(tmpdir.name) / "emulated.sqlite3"
             log.info("emulated account: state kept in a temporary file; pass --state to keep it between runs")
     else:
-        accounts = [account_from_env(args.account_name)]
+        accounts = [account_from_env(account_name)]
 
     # command-line flags win over the config file's values
     for acct in accounts:
@@ -185,8 +221,9 @@ def run_collect(args: argparse.Namespace, stop: threading.Event) -> int:
             raise UsageError(f"{acct.name}: a category filter applies to operation logs; "
                              "use --log-type operation or all")
 
-    job = Job(since=since, until=until, follow=args.follow, interval=args.interval, health=args.health,
-              retries=args.retries, keep_going=len(accounts) > 1, progress=not args.quiet)
+    check_state_paths(accounts, default_state_path)
+    job = Job(since=since, until=until, follow=args.follow, interval=args.interval or 60.0, health=args.health,
+              retries=args.retries or DEFAULT_RETRIES, keep_going=len(accounts) > 1, progress=not args.quiet)
     sink = Sink.file(args.output) if args.output else Sink.stdout()
     try:
         return run_accounts(accounts, sink, job, stop, today)

@@ -19,6 +19,7 @@ import orjson
 
 from .auth import ServerToServerAuth
 from .errors import ApiError, AuthError, PageTokenExpired, ScopeError
+from .redact import redact_url
 from .retry import Backoff, Waiter, rate_limit_delay, seconds_to_next_utc_midnight
 
 log = logging.getLogger("zoom-activity-logs")
@@ -138,11 +139,12 @@ class ZoomClient:
                     # stale once its Retry-After has been waited out
                     self._note_remaining(response)
                     self._recover_pace()
-                    if isinstance(body, dict):
-                        records = body.get(report.records_key, [])
-                        if records is None or isinstance(records, list):
-                            return body
-                    last = "HTTP 200 with a body that is not a report page (truncated or not JSON)"
+                    problem = page_problem(report, body)
+                    if problem is None:
+                        return body
+                    # A proxy, an outage page or a changed API: counting nothing
+                    # from it would settle days as empty, so it is retried like a 5xx.
+                    last = f"HTTP 200 that is not a report page ({problem})"
                 elif status == 401:
                     if renewed:
                         raise AuthError(
@@ -172,7 +174,8 @@ class ZoomClient:
             failures += 1
             self.retried += 1
             if failures >= self._attempts:
-                raise ApiError(f"Zoom API {self._api_url} failed {failures} times on {report.path}: {last}")
+                raise ApiError(f"Zoom API {redact_url(self._api_url)} failed {failures} times on {report.path}: "
+                               f"{last}")
             wait = self._backoff.delay(failures - 1)
             log.warning("%s on %s; retrying in %.1fs", last, report.path, wait)
             self._waiter.sleep(wait)
@@ -204,13 +207,41 @@ class ZoomClient:
         params = {"from": start.isoformat(), "to": end.isoformat(), "page_size": page_size}
         if category and report.log_type == "operation":
             params["category_type"] = category
+        tokens: set[str] = set()
         while True:
             body = self.get_page(report, params)
-            yield body.get(report.records_key) or []
+            yield body[report.records_key]
             token = body.get("next_page_token")
             if not token:
                 return
+            if token in tokens:
+                # A server handing back a token it gave before would page forever.
+                raise ApiError(f"Zoom answered a next_page_token it had already given on {report.path} "
+                               f"from={start} to={end}: paging would never end")
+            tokens.add(token)
             params = {**params, "next_page_token": token}
+
+
+def page_problem(report: Report, body) -> str | None:
+    """What makes `body` not a page of `report` as Zoom documents it, or None.
+
+    Checked before anything is counted: a page that is not one must never pass
+    for an empty day.
+    """
+    if not isinstance(body, dict):
+        return "truncated or not JSON" if body is None else f"a JSON {type(body).__name__}, not an object"
+    if report.records_key not in body:
+        return f"no {report.records_key!r} list"
+    records = body[report.records_key]
+    if not isinstance(records, list):
+        return f"{report.records_key!r} is a {type(records).__name__}, not a list"
+    for index, record in enumerate(records):
+        if not isinstance(record, dict):
+            return f"{report.records_key}[{index}] is a {type(record).__name__}, not an object"
+    token = body.get("next_page_token")
+    if token is not None and not isinstance(token, str):
+        return f"next_page_token is a {type(token).__name__}, not a string"
+    return None
 
 
 def _json(response: httpx.Response):

@@ -25,6 +25,8 @@ log = logging.getLogger("zoom-activity-logs")
 # Different page sizes move the page boundaries between passes, so a repeat pass
 # can tell records pushed down by arrivals from identical twins on a boundary.
 PAGE_SIZES = (300, 293, 283, 271, 257)
+# At the end of a run, how long the reader of a pipe may take to read what it was given.
+DRAIN_TIMEOUT = 30.0
 
 
 @dataclass
@@ -47,6 +49,14 @@ class Stats:
     by_type: dict = field(default_factory=dict)
 
 
+def scope(log_type: str, category: str | None) -> str:
+    """The ledger key of settled days, cursors and owed backfills: a filtered read
+    settles only its own filter, never the whole report."""
+    if log_type == "operation" and category and category != "all":
+        return f"{log_type}?category_type={category}"
+    return log_type
+
+
 class Collector:
     def __init__(
         self,
@@ -64,16 +74,51 @@ class Collector:
         self.waiter = waiter or Waiter()
         self.today = today
         self.stats = Stats()
-        self.progress: Callable[[int], None] = lambda days: None  # days of windows done (progress bar)
+        # days of windows done per log type (the progress bar)
+        self.progress: Callable[[str, int], None] = lambda log_type, days: None
+
+    def scope(self, log_type: str) -> str:
+        return scope(log_type, self.settings.category)
 
     # -- the unit of work -----------------------------------------------------------
     def _commit(self, lines: list[bytes]) -> None:
+        """Write the lines, then commit the counts of every line the reader has taken."""
         try:
-            self.sink.write_batch(lines)
+            self.ledger.stage(self.sink.write_batch(lines))
+            self.ledger.commit_through(self.sink.delivered())
         except OutputClosed:
-            self.ledger.discard_pending()  # never count what the reader did not get
+            self._reader_gone()
             raise
-        self.ledger.commit()
+
+    def _reader_gone(self) -> None:
+        # What it took before it went is delivered; the rest is never counted.
+        self.ledger.commit_through(self.sink.delivered())
+        self.ledger.discard_pending()
+
+    def sync(self) -> None:
+        """Wait until the reader has taken every line written so far, and commit them:
+        nothing may be marked read (settled days, cursors) ahead of its lines."""
+        try:
+            self.sink.wait_delivered(self.ledger.last_staged_end, check=self.waiter.check)
+            self.ledger.commit_through(self.sink.delivered())
+        except OutputClosed:
+            self._reader_gone()
+            raise
+
+    def finish(self, timeout: float = DRAIN_TIMEOUT) -> None:
+        """At the end of a run, even a stopped or failed one: wait (bounded) for the
+        reader to take what it was given, commit that, and forget the rest."""
+        if not self.ledger.uncommitted:
+            return
+        try:
+            drained = self.sink.wait_delivered(self.ledger.last_staged_end, timeout)
+        except OutputClosed:
+            drained = True  # what it took is committed below; the rest was never read
+        left = self.ledger.uncommitted - self.ledger.commit_through(self.sink.delivered())
+        self.ledger.discard_pending()
+        if not drained and left:
+            log.warning("the reader left %d lines unread in the pipe for %.0fs; the next run writes them again",
+                        left, timeout)
 
     def read_window(self, log_type: str, start: date, end: date, passes: int) -> bool:
         """Read [start, end] until a pass is clean (or `passes` run out). True if clean."""
@@ -112,7 +157,8 @@ class Collector:
             settled = [d.isoformat() for d in days_between(start, end)
                        if (pass_day - d).days >= self.settings.lookback_days]
             if settled:
-                self.ledger.mark_settled(log_type, settled)
+                self.sync()
+                self.ledger.mark_settled(self.scope(log_type), settled)
             return True
         self.stats.unclean_windows += 1
         log.warning(
@@ -122,40 +168,73 @@ class Collector:
         return False
 
     def _windows(self, log_type: str, start: date, end: date, passes: int) -> bool:
-        settled = self.ledger.settled_days(log_type)
+        settled = self.ledger.settled_days(self.scope(log_type))
         clean = True
         for a, b in month_windows(start, end):
             days = len(days_between(a, b))
             if all(d.isoformat() in settled for d in days_between(a, b)):
                 log.debug("%s %s..%s: already settled, skipped", log_type, a, b)
-                self.progress(days)
+                self.progress(log_type, days)
                 continue
             self.waiter.check()
             clean = self.read_window(log_type, a, b, passes) and clean
-            self.progress(days)
+            self.progress(log_type, days)
         return clean
+
+    def _advance_cursor(self, log_type: str, day: date) -> None:
+        self.sync()
+        self.ledger.set_last_poll_day(self.scope(log_type), day)
 
     # -- modes ----------------------------------------------------------------------
     def backfill(self, since: date, until: date) -> None:
-        today = self.today()
-        check_backfill_range(since, until, today)
-        self.ledger.prune(oldest_readable(today))
+        """Read [since, until]; the request is remembered in the state until every day
+        of it was read, so a run killed half-way is finished by any later run."""
+        check_backfill_range(since, until, self.today())
         for log_type in self.settings.log_types:
-            clean = self._windows(log_type, since, until, self.settings.backfill_passes)
-            if clean and until >= today - timedelta(days=self.settings.lookback_days):
-                self.ledger.set_last_poll_day(log_type, today)
+            self.ledger.owe(self.scope(log_type), since, until)
+        self.finish_owed(asked=(since, until))
+
+    def finish_owed(self, asked: tuple[date, date] | None = None) -> None:
+        """Read every backfill still owed for what this run collects (earlier runs' first)."""
+        today = self.today()
+        self.ledger.prune(oldest_readable(today))
+        mine = {self.scope(t): t for t in self.settings.log_types}
+        for owed_scope, since, until, asked_on in self.ledger.owed():
+            log_type = mine.get(owed_scope)
+            if log_type is None:
+                log.warning("a backfill of %s %s..%s is still owed; a run that collects it (--log-type, "
+                            "--category) finishes it", owed_scope, since, until)
+                continue
+            if (since, until) != asked:
+                log.warning("%s: finishing the backfill %s..%s that an earlier run did not complete",
+                            log_type, since, until)
+            self._pay(log_type, since, until, asked_on, today)
+
+    def _pay(self, log_type: str, since: date, until: date, asked_on: date, today: date) -> None:
+        oldest = oldest_readable(today)
+        start = max(since, oldest)
+        if start > since:
+            log.warning("%s: days %s..%s of an owed backfill are older than Zoom keeps reports; they are gone",
+                        log_type, since, min(until, oldest - timedelta(days=1)))
+        if start <= until and not self._windows(log_type, start, until, self.settings.backfill_passes):
+            return  # still moving: owed until a run reads it clean
+        # A backfill up to the day it was asked leaves the cursor there: the
+        # next poll reads on from it, however long ago that was.
+        if until >= asked_on - timedelta(days=self.settings.lookback_days):
+            self._advance_cursor(log_type, min(until, today))
+        self.ledger.paid(self.scope(log_type), since, until)
 
     def poll(self) -> None:
-        """One follow poll: the recent days, plus whatever was missed since the last poll."""
+        """One follow poll: owed backfills, the recent days, and whatever was missed since the last poll."""
+        self.finish_owed()
         today = self.today()
         oldest = oldest_readable(today)
-        self.ledger.prune(oldest)
         lookback = timedelta(days=self.settings.lookback_days)
         for log_type in self.settings.log_types:
             start = today - lookback
-            last = self.ledger.last_poll_day(log_type)
+            last = self.ledger.last_poll_day(self.scope(log_type))
             if last is not None:
                 start = min(start, last - lookback)
             start = max(start, oldest)
             if self._windows(log_type, start, today, self.settings.follow_passes):
-                self.ledger.set_last_poll_day(log_type, today)
+                self._advance_cursor(log_type, today)

@@ -71,7 +71,7 @@ def _where(path) -> str:
     return out or "(top level)"
 
 
-def _message(error: jsonschema.ValidationError) -> str:
+def _message(error: jsonschema.ValidationError, field: str | None = None) -> str:
     """The schema error without the offending value (it may be a pasted secret)."""
     kind = error.validator
     if kind == "required":
@@ -90,9 +90,10 @@ def _message(error: jsonschema.ValidationError) -> str:
             return "must be a reference to an environment variable ({env: NAME}), never the secret itself"
         return f"must be of type {error.validator_value}"
     if kind == "pattern":
-        field = error.path[-1] if error.path else ""
-        if field in ("api_url", "oauth_url", "redirect_uri"):
-            return "must be an https URL (or http on 127.0.0.1/localhost for a local emulator)"
+        field = field or (error.path[-1] if error.path else "")
+        if field in ("api_url", "oauth_url", "redirect_uri", "url"):
+            return ("must be an https URL (or http on 127.0.0.1/localhost for a local emulator), "
+                    "without user-info or query string")
         if field == "name":
             return "must be lower-case letters, digits, '.', '_' or '-' (at most 63), starting with a letter or digit"
         return "has an invalid format"
@@ -104,6 +105,32 @@ def _message(error: jsonschema.ValidationError) -> str:
     if kind in ("minimum", "maximum", "minItems", "uniqueItems", "minLength"):
         return f"violates {kind} {error.validator_value}"
     return f"is invalid ({kind})"
+
+
+def check_value(definition: str, value, shown_as: str) -> None:
+    """Check one value (a flag, an environment variable) against the definition the
+    config file's schema gives it, e.g. "url" or "collection/properties/max_rps":
+    the same rule whichever way a setting is given. The value is never echoed."""
+    subschema = {"$defs": schema()["$defs"], "$ref": f"#/$defs/{definition}"}
+    error = jsonschema.exceptions.best_match(jsonschema.Draft202012Validator(subschema).iter_errors(value))
+    if error is not None:
+        raise UsageError(f"{shown_as}: {_message(error, definition.rsplit('/', 1)[-1])}")
+
+
+def check_state_paths(accounts: list[AccountConfig], default_path) -> None:
+    """Two accounts on one state file would count each other's records as written."""
+    seen: dict[object, str] = {}
+    for acct in accounts:
+        path = Path(acct.state or default_path(acct.name))
+        try:
+            st = path.stat()
+            key: object = (st.st_dev, st.st_ino)  # the file itself: symlinks and hard links too
+        except OSError:
+            key = os.path.realpath(path)
+        if key in seen:
+            raise UsageError(f"accounts {seen[key]} and {acct.name} share the state file {path}; "
+                             "each account needs its own (set `state:` per account)")
+        seen[key] = acct.name
 
 
 def load_config(path: str | Path, env: dict | None = None) -> list[AccountConfig]:
@@ -187,6 +214,8 @@ def account_from_env(name: str, env: dict | None = None) -> AccountConfig:
         )
     api_url = env.get("ZOOM_API_URL", "").strip() or CLOUDS["zoom"][0]
     token_url = env.get("ZOOM_OAUTH_TOKEN_URL", "").strip() or CLOUDS["zoom"][1] + "/oauth/token"
+    check_value("url", api_url, "ZOOM_API_URL")
+    check_value("url", token_url, "ZOOM_OAUTH_TOKEN_URL")
     return AccountConfig(
         name=name, auth="server_to_server", account_id=env["ZOOM_ACCOUNT_ID"].strip(),
         client_id=env["ZOOM_CLIENT_ID"].strip(), client_secret=env["ZOOM_CLIENT_SECRET"].strip(),

@@ -9,6 +9,7 @@ exits with the first failed account's code once the others are done.
 
 from __future__ import annotations
 
+import itertools
 import logging
 import shutil
 import sys
@@ -26,8 +27,8 @@ from . import __version__
 from .auth import AuthorizationCodeAuth, ServerToServerAuth
 from .client import ZoomClient
 from .collect import Collector, Settings
-from .config import AccountConfig
-from .errors import ApiError, CollectorError, OutputClosed, UsageError
+from .config import AccountConfig, check_value
+from .errors import ApiError, CollectorError, OutputClosed
 from .ledger import Ledger
 from .output import Sink
 from .retry import Stopped, Waiter
@@ -36,6 +37,8 @@ from .tokenstore import TokenStore, default_token_path, state_dir
 log = logging.getLogger("zoom-activity-logs")
 
 LAST_SUCCESS = "last_success"
+DEFAULT_RETRIES = 6
+MAX_RETRIES = 100
 
 
 @dataclass
@@ -45,22 +48,13 @@ class Job:
     follow: bool = False
     interval: float = 60.0
     health: bool = False
-    retries: int = 6
+    retries: int = DEFAULT_RETRIES
     keep_going: bool = False  # many accounts: an account's failure is reported, not fatal
     progress: bool = False  # a progress bar during backfills (when stderr is a terminal)
 
 
 def default_state_path(account: str) -> Path:
     return state_dir() / f"{account}.sqlite3"
-
-
-def _check_url(name: str, url: str) -> None:
-    try:
-        parsed = httpx.URL(url)
-    except Exception:
-        raise UsageError(f"{name}: {url!r} is not a URL") from None
-    if parsed.scheme not in ("http", "https") or not parsed.host:
-        raise UsageError(f"{name}: {url!r} is not an http(s) URL")
 
 
 def build_auth(acct: AccountConfig, http: httpx.Client, waiter: Waiter, attempts: int, crash_hook=None):
@@ -124,8 +118,8 @@ class AccountRunner:
     # -- the job ----------------------------------------------------------------------
     def run(self) -> None:
         acct, job = self.acct, self.job
-        _check_url(acct.names.get("api_url", f"{acct.name}: api_url"), acct.api_url)
-        _check_url(acct.names.get("token_url", f"{acct.name}: token URL"), acct.token_url)
+        check_value("url", acct.api_url, acct.names.get("api_url", f"{acct.name}: api_url"))
+        check_value("url", acct.token_url, acct.names.get("token_url", f"{acct.name}: token URL"))
         ledger = Ledger(acct.state or default_state_path(acct.name), acct.name, self.today)
         timeout = httpx.Timeout(60.0, connect=10.0)
         try:
@@ -137,7 +131,10 @@ class AccountRunner:
                 settings = Settings(account=acct.name, log_types=acct.log_types, category=acct.category,
                                     lookback_days=acct.lookback_days)
                 collector = Collector(client, ledger, self.sink, settings, self.waiter)
-                self._job(collector, ledger)
+                try:
+                    self._job(collector, ledger)
+                finally:
+                    collector.finish()  # a stop or an error still commits what the reader took
                 log.info("done: %d records read, %d written", collector.stats.read, collector.stats.written)
         finally:
             ledger.close()
@@ -175,29 +172,55 @@ class AccountRunner:
             self.waiter.sleep(max(0.0, job.interval - (time.monotonic() - began)))
 
 
+class _ThroughBars:
+    """A stream for the log handler while bars are shown: each line is written
+    above the bars (tqdm.write) instead of over them, which left stale bars behind."""
+
+    def write(self, text: str) -> None:
+        from tqdm import tqdm
+
+        tqdm.write(text, file=sys.stderr, end="")
+
+    def flush(self) -> None:
+        sys.stderr.flush()
+
+
+_bar_rows = itertools.count()  # accounts collected in parallel each get their own rows
+
+
 @contextmanager
 def _progress_bar(job: Job, collector: Collector):
-    """A bar on stderr during a backfill when stderr is a terminal (and not --quiet); quiet otherwise."""
+    """Bars on stderr during a backfill when stderr is a terminal (and not --quiet): one
+    per report, with its days and records; quiet otherwise."""
     if not job.progress or not sys.stderr.isatty():
         yield None
         return
     from tqdm import tqdm
 
     size = shutil.get_terminal_size((100, 20))  # a pty of size 0 (CI, script) gets a usable size
-    total = len(collector.settings.log_types) * ((job.until - job.since).days + 1)
-    bar = tqdm(total=total, unit="day", desc=f"{collector.settings.account} backfill", file=sys.stderr,
-               leave=True, ncols=size.columns, nrows=size.lines)
+    days = (job.until - job.since).days + 1
+    bars = {t: tqdm(total=days, unit="day", desc=f"{collector.settings.account} {t}", file=sys.stderr,
+                    leave=True, ncols=size.columns, nrows=size.lines, position=next(_bar_rows))
+            for t in collector.settings.log_types}
 
-    def advance(days: int) -> None:
-        bar.update(days)
-        bar.set_postfix(records=collector.stats.written, refresh=False)
+    def advance(log_type: str, done: int) -> None:
+        bar = bars.get(log_type)
+        if bar is not None:
+            bar.update(min(done, bar.total - bar.n))  # owed backfills of earlier runs are not in the total
+            bar.set_postfix(records=collector.stats.by_type.get(log_type, 0), refresh=False)
 
+    handlers = [h for h in logging.getLogger().handlers if isinstance(h, logging.StreamHandler)
+                and getattr(h, "stream", None) is sys.stderr]
+    streams = [h.setStream(_ThroughBars()) for h in handlers]  # type: ignore[arg-type]
     collector.progress = advance
     try:
-        yield bar
+        yield bars
     finally:
-        collector.progress = lambda days: None
-        bar.close()
+        collector.progress = lambda log_type, done: None
+        for bar in bars.values():
+            bar.close()
+        for handler, stream in zip(handlers, streams):
+            handler.setStream(stream)
 
 
 def run_accounts(accounts: list[AccountConfig], sink: Sink, job: Job, stop: threading.Event, today: date,

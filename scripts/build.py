@@ -25,7 +25,7 @@ from contentkit.rule_tests import remote_test_payloads  # noqa: E402
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(description=" ".join(__doc__.split("\n\n")[0].split()))
     parser.add_argument("--out", metavar="DIR", help="output directory")
     parser.add_argument("--update-docs", action="store_true", help="regenerate docs/detections.md from the rules")
     parser.add_argument("--update-lock", action="store_true",

@@ -30,7 +30,7 @@ def identify(obj: dict) -> str | None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(description=" ".join(__doc__.split("\n\n")[0].split()))
     parser.add_argument("--dry-run", action="store_true", help="print the plan, write nothing")
     parser.add_argument("--api-url", help="Datadog API base URL (default: https://api.$DD_SITE)")
     parser.add_argument("--root", default=str(ROOT), help=argparse.SUPPRESS)

@@ -33,7 +33,7 @@ def _version(v) -> tuple:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(description=" ".join(__doc__.split("\n\n")[0].split()))
     parser.add_argument("--dry-run", action="store_true", help="print the plan, write nothing")
     parser.add_argument("--force", action="store_true", help="replace a deployed pipeline even if its version is newer")
     parser.add_argument("--order", action="store_true", help="move the pack's pipelines to the top of the pipeline order")

@@ -66,7 +66,7 @@ def remote_rules(client: DatadogClient) -> list[dict]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(description=" ".join(__doc__.split("\n\n")[0].split()))
     parser.add_argument("--dir", help="read built rules from DIR/rules/ (scripts/build.py --out DIR) instead of building")
     parser.add_argument("--dry-run", action="store_true", help="print the plan, write nothing")
     parser.add_argument("--prune", action="store_true", help="delete pack rules that are no longer in the repository")

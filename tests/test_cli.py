@@ -133,19 +133,26 @@ def test_reader_going_away_exits_6_without_traceback(tmp_path):
 
 
 def test_progress_bar_on_a_terminal_and_quiet_otherwise(tmp_path):
+    import fcntl
     import os
     import pty
+    import struct
+    import termios
 
-    since = (utc_today() - timedelta(days=12)).isoformat()
+    import pyte  # a terminal emulator: the screen a person sees, not the raw bytes
+
+    since = (utc_today() - timedelta(days=40)).isoformat()
     args = [sys.executable, "-m", "collector", "collect", "--emulated", "--since", since, "--max-rps", "0",
             "--output", str(tmp_path / "out.ndjson")]
     # stderr a pipe: no bar
     piped = subprocess.run(args, capture_output=True, timeout=120)
     assert piped.returncode == 0 and b"day/s" not in piped.stderr and b"|" not in piped.stderr
-    # stderr a terminal: the bar reaches the whole range (2 log types x 13 days)
+    # stderr a terminal: one bar per report, each reaching its 41 days, with its records
+    rows, cols = 60, 140
     leader, follower = pty.openpty()
+    fcntl.ioctl(follower, termios.TIOCSWINSZ, struct.pack("HHHH", rows, cols, 0, 0))
     proc = subprocess.Popen(args + ["--state", str(tmp_path / "s.sqlite3")], stdout=subprocess.DEVNULL,
-                            stderr=follower)
+                            stderr=follower, env={**os.environ, "COLUMNS": str(cols), "LINES": str(rows)})
     os.close(follower)
     seen = b""
     while True:
@@ -158,4 +165,13 @@ def test_progress_bar_on_a_terminal_and_quiet_otherwise(tmp_path):
         seen += chunk
     assert proc.wait(timeout=120) == 0
     os.close(leader)
-    assert b"26/26" in seen and b"default backfill" in seen
+    screen = pyte.Screen(cols, rows)
+    pyte.Stream(screen).feed(seen.decode("utf-8", "replace").replace("\n", "\r\n"))
+    shown = [line.rstrip() for line in screen.display if line.strip()]
+    bars = [line for line in shown if "/41" in line]
+    # exactly the two final bars: a log line written over a bar would leave a stale copy behind
+    assert len(bars) == 2, "\n".join(shown)
+    for log_type, bar in zip(("activity", "operation"), bars):
+        assert f"default {log_type}" in bar and "41/41" in bar and "records=" in bar, bar
+    info = [line for line in shown if ": INFO: " in line]
+    assert len(info) >= 4 and all(line.startswith("zoom-activity-logs: INFO: ") for line in info), "\n".join(shown)

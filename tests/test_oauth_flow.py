@@ -72,6 +72,8 @@ def test_authorize_then_collect_and_rotate(tmp_path, emu):
     assert saved["refresh_token"] in emu.refresh_tokens()["valid"]
     err = r.stderr.decode()
     assert "code_challenge_method=S256" in err and "state=" in err  # the URL shown to the user
+    # guidance and success are information, not warnings
+    assert "WARNING" not in err and ": INFO: authorized: tokens saved to" in err
     assert saved["refresh_token"] not in err and saved["access_token"] not in err and "general-secret" not in err
 
     since = utc_today() - timedelta(days=5)

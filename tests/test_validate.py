@@ -80,3 +80,15 @@ def test_validate_script_exit_codes(repo):
                          capture_output=True, text=True)
     assert bad.returncode == 1 and "Traceback" not in bad.stderr
     assert "zoom-user-created.yaml: queries/0/query: evt.name 'zoom.user.make'" in bad.stderr
+
+
+@pytest.mark.parametrize("script", ["validate.py", "build.py", "push_rules.py", "push_pipelines.py",
+                                    "push_dashboards.py"])
+def test_script_help_says_the_whole_first_paragraph(script):
+    import ast
+
+    path = ROOT / "scripts" / script
+    first = " ".join(ast.get_docstring(ast.parse(path.read_text())).split("\n\n")[0].split())
+    shown = subprocess.run([sys.executable, str(path), "--help"], capture_output=True, text=True, timeout=60)
+    assert shown.returncode == 0
+    assert first.endswith(".") and first in " ".join(shown.stdout.split())
