@@ -16,6 +16,7 @@ from authlib.oauth2.auth import ClientAuth
 from authlib.oauth2.rfc6749 import OAuth2Token
 
 from .errors import ApiError, AuthError
+from .redact import redact_url
 from .retry import Backoff, Waiter, rate_limit_delay
 
 log = logging.getLogger("zoom-activity-logs")
@@ -71,14 +72,18 @@ class _TokenAuth:
             try:
                 response = self._http.post(url, headers=headers)
             except httpx.TransportError as exc:
-                last = f"cannot reach {self._token_url}: {type(exc).__name__}"
+                last = f"cannot reach {redact_url(self._token_url)}: {type(exc).__name__}"
                 continue
             status = response.status_code
             body = _json_or_none(response)
-            if status == 200 and isinstance(body, dict) and body.get("access_token"):
-                self.renewals += 1
-                log.debug("access token renewed (expires_in=%s)", body.get("expires_in"))
-                return body
+            if status == 200:
+                problem = token_problem(body)
+                if problem is None:
+                    self.renewals += 1
+                    log.debug("access token renewed (expires_in=%s)", body.get("expires_in"))
+                    return body
+                last = f"token endpoint answered HTTP 200 that is not a token ({problem})"
+                continue
             if status in (400, 401, 403) and isinstance(body, dict):
                 error = str(body.get("error", ""))
                 reason = str(body.get("reason", body.get("message", "")))
@@ -94,6 +99,22 @@ class _TokenAuth:
                 last = "rate limited on the token endpoint"
                 self._waiter.sleep(rate_limit_delay(response.headers, attempt, self._backoff)[0])
         raise ApiError(f"could not get an access token after {self._attempts} attempts: {last}")
+
+
+def token_problem(body) -> str | None:
+    """What makes a 200 from the token endpoint not a usable token answer, or None.
+    (Never the values: they are secrets.)"""
+    if not isinstance(body, dict):
+        return "not a JSON object"
+    if not isinstance(body.get("access_token"), str) or not body["access_token"].strip():
+        return "no access_token string"
+    expires_in = body.get("expires_in")
+    if expires_in is not None and (isinstance(expires_in, bool) or not isinstance(expires_in, (int, float))
+                                   or not 0 < expires_in < 10**7):
+        return "expires_in is not a number of seconds"
+    if body.get("refresh_token") is not None and not isinstance(body["refresh_token"], str):
+        return "refresh_token is not a string"
+    return None
 
 
 def _as_token(body: dict) -> OAuth2Token:

@@ -84,7 +84,7 @@ class Collector:
     def _commit(self, lines: list[bytes]) -> None:
         """Write the lines, then commit the counts of every line the reader has taken."""
         try:
-            self.ledger.stage(self.sink.write_batch(lines))
+            self.sink.write_batch(lines, self.ledger.stage)
             self.ledger.commit_through(self.sink.delivered())
         except OutputClosed:
             self._reader_gone()

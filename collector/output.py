@@ -21,6 +21,7 @@ import termios
 import threading
 import time
 from itertools import accumulate
+from collections.abc import Callable
 from typing import BinaryIO
 
 import orjson
@@ -84,24 +85,39 @@ class Sink:
         """True when `delivered` is what the reader took, not what the kernel accepted."""
         return self._pipe is not None
 
-    def write_batch(self, lines: list[bytes]) -> list[int]:
-        """Write and flush the lines; the output offset at which each one ends."""
+    def write_batch(self, lines: list[bytes], on_offsets: Callable[[list[int]], None] | None = None) -> None:
+        """Write and flush the lines. `on_offsets` first learns the output offset at which
+        each line will end (so counts can wait for the reader to get that far)."""
         if not lines:
-            return []
+            return
         try:
             with self._lock:  # accounts collected in parallel share one output
-                self._stream.write(b"".join(lines))
-                self._stream.flush()
+                ends = list(accumulate(map(len, lines), initial=self.written))[1:]
+                if on_offsets is not None:
+                    on_offsets(ends)
+                self._write_all(b"".join(lines))
                 if self._durable:
                     os.fsync(self._stream.fileno())
-                ends = list(accumulate(map(len, lines), initial=self.written))[1:]
-                self.written = ends[-1]
         except (BrokenPipeError, ConnectionResetError):
             raise OutputClosed(READER_GONE) from None
         except OSError as exc:
             raise OutputClosed(f"cannot write output: {exc.strerror}") from None
         self.lines += len(lines)
-        return ends
+
+    def _write_all(self, data: bytes) -> None:
+        if self._pipe is None:
+            self._stream.write(data)
+            self._stream.flush()
+            self.written += len(data)
+            return
+        # Straight to the pipe, counting each accepted chunk: when the reader goes
+        # away mid-batch, the lines it took before are still known to be delivered.
+        self._stream.flush()
+        view = memoryview(data)
+        while view:
+            n = os.write(self._pipe, view)
+            self.written += n
+            view = view[n:]
 
     def delivered(self) -> int:
         """Bytes the reader has taken: written less what is still unread in the pipe."""

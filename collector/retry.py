@@ -5,6 +5,7 @@ Waits go through a stop event so that Ctrl-C / SIGTERM ends a long wait at once.
 
 from __future__ import annotations
 
+import math
 import random
 import threading
 import time
@@ -13,6 +14,8 @@ from datetime import datetime, timedelta, timezone
 from email.utils import parsedate_to_datetime
 
 from .errors import CollectorError
+
+MIDNIGHT_SLACK = 60.0  # seconds past 00:00 UTC a wait may reach (clock skew)
 
 
 class Stopped(CollectorError):
@@ -36,9 +39,11 @@ def parse_retry_after(value: str | None, now: datetime) -> float | None:
     if not text:
         return None
     try:
-        return max(0.0, float(text))
+        seconds = float(text)
     except ValueError:
         pass
+    else:
+        return max(0.0, seconds) if math.isfinite(seconds) else None
     when = None
     try:
         when = datetime.fromisoformat(text.replace("Z", "+00:00"))
@@ -115,4 +120,6 @@ def rate_limit_delay(headers, attempt: int, backoff: Backoff, now: datetime | No
             wait = seconds_to_next_utc_midnight(now)
         else:
             wait = backoff.delay(attempt)
-    return wait, kind
+    # Zoom's caps reset at 00:00 UTC: a longer Retry-After (a typo, a hostile
+    # proxy, a date years ahead) would hang the collector for nothing.
+    return min(wait, seconds_to_next_utc_midnight(now) + MIDNIGHT_SLACK), kind
