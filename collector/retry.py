@@ -15,7 +15,7 @@ from email.utils import parsedate_to_datetime
 
 from .errors import CollectorError
 
-MIDNIGHT_SLACK = 60.0  # seconds past 00:00 UTC a wait may reach (clock skew)
+MAX_RATE_LIMIT_WAIT = 86400.0 + 60.0  # a day, plus a minute of clock skew
 
 
 class Stopped(CollectorError):
@@ -120,6 +120,6 @@ def rate_limit_delay(headers, attempt: int, backoff: Backoff, now: datetime | No
             wait = seconds_to_next_utc_midnight(now)
         else:
             wait = backoff.delay(attempt)
-    # Zoom's caps reset at 00:00 UTC: a longer Retry-After (a typo, a hostile
-    # proxy, a date years ahead) would hang the collector for nothing.
-    return min(wait, seconds_to_next_utc_midnight(now) + MIDNIGHT_SLACK), kind
+    # Zoom's caps reset daily at 00:00 UTC: a longer Retry-After (a typo, a
+    # hostile proxy, a date years ahead) would hang the collector for nothing.
+    return min(wait, MAX_RATE_LIMIT_WAIT), kind

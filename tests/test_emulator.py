@@ -201,6 +201,35 @@ def test_newest_first_pagination_to_inclusive_and_truth(emu, client):
     assert {r["time"][:10] for r in one} == {day.isoformat()}
 
 
+def test_oldest_first_pagination(client):
+    with make(oldest_first=True, operation_per_day=150) as e:
+        tok = fetch_token(client, e)
+        since, until = TODAY - timedelta(days=6), TODAY - timedelta(days=1)
+        for endpoint, kind in (("activities", "activity"), ("operationlogs", "operation")):
+            records, pages = read_all(client, e, endpoint, tok, since, until, page_size=100)
+            assert pages > 3
+            truth = e.truth(kind, since, until)  # still newest first: the same multiset
+            assert truth[0]["time"] > truth[-1]["time"]
+            # Oldest first across pages and days; a second's records keep store order (a stable sort).
+            assert records == sorted(truth, key=lambda r: r["time"])
+        users, _ = read_all(client, e, "operationlogs", tok, since, until, page_size=7, category_type="user")
+        assert users and [r["time"] for r in users] == sorted(r["time"] for r in users)
+
+        # Five records of one second, paged three at a time: the second straddles a page boundary.
+        day = TODAY - timedelta(days=2)
+        base = e.truth("activity", day, day)[10]
+        e.add_records("activity", [dict(base, email=f"twin{i}@example.com") for i in range(5)])
+        truth = e.truth("activity", day, day)
+        served, _ = read_all(client, e, "activities", tok, day, day, page_size=3)
+        assert served == sorted(truth, key=lambda r: r["time"])
+        same = [r["email"] for r in served if r["time"] == base["time"]]
+        assert same == [r["email"] for r in truth if r["time"] == base["time"]]
+        assert same[-5:] == [f"twin{i}@example.com" for i in range(5)]
+
+        e.config.oldest_first = False  # read live
+        assert read_all(client, e, "activities", tok, day, day, page_size=3)[0] == truth
+
+
 def test_category_filter(emu, client):
     tok = fetch_token(client, emu)
     since = TODAY - timedelta(days=10)
@@ -358,6 +387,96 @@ def test_fault_reset_and_truncated(client):
         assert get(client, e, "activities", tok).status_code == 200  # the next connection is fine
         stats = e.stats
         assert stats["resets"] == 1 and stats["truncated"] == 1
+
+
+def test_fault_wrong_shape(client):
+    with make() as e:
+        tok = fetch_token(client, e)
+        window = {"from": (TODAY - timedelta(days=3)).isoformat(), "to": TODAY.isoformat(), "page_size": 10}
+        first = get(client, e, "activities", tok, **window).json()
+        page2 = {**window, "next_page_token": first["next_page_token"]}
+        real = get(client, e, "activities", tok, **page2).json()  # the clock stands still: same token
+        logs = real["activity_logs"]
+        assert real["next_page_token"] and len(logs) == 10
+        expected = {
+            "data_string": {"data": "x"},
+            "no_records": {k: v for k, v in real.items() if k != "activity_logs"},
+            "records_not_list": {**real, "activity_logs": "x"},
+            "record_not_object": {**real, "activity_logs": logs[:1] + ["x", 1, None] + logs[1:]},
+            "token_not_string": {**real, "next_page_token": 12345},
+            "not_object": [],
+        }
+        for shape, body in expected.items():
+            e.inject("wrong_shape", shape=shape)
+            r = get(client, e, "activities", tok, **page2)
+            assert r.status_code == 200 and r.headers["content-type"].startswith("application/json")
+            assert json.loads(r.content) == body, shape
+            assert get(client, e, "activities", tok, **page2).json() == real  # the retry gets the real page
+        assert list(expected["no_records"]) == ["from", "to", "page_size", "next_page_token"]
+
+        e.inject("wrong_shape", count=2)  # data_string by default
+        assert [get(client, e, "activities", tok).json() for _ in range(2)] == [{"data": "x"}] * 2
+        e.inject("wrong_shape", shape="records_not_list", target="operationlogs")
+        assert get(client, e, "activities", tok).json()["activity_logs"] != "x"
+        ops = get(client, e, "operationlogs", tok, **window).json()
+        assert ops["operation_logs"] == "x" and ops["next_page_token"]
+        stats = e.stats
+        assert stats["faults"] == 9 and stats["status"] == {200: stats["report_requests"] + 1}
+
+        with pytest.raises(ValueError, match="data_string.*no_records.*records_not_list.*record_not_object"
+                                             ".*token_not_string.*not_object"):
+            e.inject("wrong_shape", shape="data_number")
+        with pytest.raises(ValueError):
+            e.inject("wrong_shape", target="token")
+
+
+def _stream(c: httpx.Client, e: Emulator, token: str, **params) -> tuple[int, int, bytes]:
+    """Status, Content-Length and the body bytes that arrived before the server hung up."""
+    got = b""
+    with c.stream("GET", f"{e.api_url}/report/activities", params=params,
+                  headers={"Authorization": f"Bearer {token}"}) as r:
+        with pytest.raises(httpx.RemoteProtocolError):
+            for chunk in r.iter_raw():
+                got += chunk
+        return r.status_code, int(r.headers["content-length"]), got
+
+
+def test_fault_truncate_last_page(client):
+    with make() as e:
+        tok = fetch_token(client, e)
+        window = {"from": (TODAY - timedelta(days=3)).isoformat(), "to": TODAY.isoformat(), "page_size": 100}
+        # A clean read first: every page token, and the exact bytes of the last page.
+        tokens, body = [""], get(client, e, "activities", tok, **window).json()
+        while body["next_page_token"]:
+            tokens.append(body["next_page_token"])
+            body = get(client, e, "activities", tok, next_page_token=tokens[-1], **window).json()
+        assert len(tokens) > 2
+        last = {**window, "next_page_token": tokens[-1]}
+        full = get(client, e, "activities", tok, **last).content
+
+        e.inject("truncate_last_page", target="activities")
+        for page_token in tokens[:-1]:  # pages that are not the last pass untouched
+            r = get(client, e, "activities", tok, **window, **({"next_page_token": page_token} if page_token else {}))
+            assert r.status_code == 200 and r.json()["next_page_token"]
+        one_page = {"from": TODAY.isoformat(), "to": TODAY.isoformat(), "page_size": 300}
+        ops = get(client, e, "operationlogs", tok, **one_page)  # a last page, but not the target
+        assert ops.status_code == 200 and ops.json()["next_page_token"] == ""
+        assert e.stats["faults"] == 0 and e.stats["truncated"] == 0  # still queued
+
+        status, length, got = _stream(client, e, tok, **last)
+        assert (status, length) == (200, len(full)) and got == full[: len(full) // 2]
+        retry = get(client, e, "activities", tok, **last)  # the fault is spent: the whole page
+        assert retry.status_code == 200 and retry.content == full
+
+        # A one-page window: its first page is its last.
+        e.inject("truncate_last_page")
+        status, length, got = _stream(client, e, tok, **one_page)
+        assert status == 200 and len(got) == length // 2
+        stats = e.stats
+        assert stats["faults"] == 2 and stats["truncated"] == 2
+        for target in ("token", "any"):
+            with pytest.raises(ValueError):
+                e.inject("truncate_last_page", target=target)
 
 
 def test_fault_expire_access_token(client):
@@ -587,10 +706,11 @@ def test_cli_arguments_and_serve_forever():
     parser = argparse.ArgumentParser()
     add_arguments(parser)
     argv = ["--port", "0", "--seed", "3", "--qps-limit", "10", "--lowercase-headers", "--no-retry-after",
-            "--arrivals-per-request", "2"]
+            "--arrivals-per-request", "2", "--oldest-first"]
     cfg = config_from_args(parser.parse_args(argv))
-    assert (cfg.seed, cfg.qps_limit, cfg.lowercase_headers, cfg.retry_after, cfg.arrivals_per_request) == \
-        (3, 10, True, False, 2)
+    assert (cfg.seed, cfg.qps_limit, cfg.lowercase_headers, cfg.retry_after, cfg.arrivals_per_request,
+            cfg.oldest_first) == (3, 10, True, False, 2, True)
+    assert config_from_args(parser.parse_args([])).oldest_first is False
 
     root = Path(__file__).resolve().parents[1]
     code = "import sys; from collector.emulator.cli import main; sys.exit(main(['--port', '0']))"

@@ -35,6 +35,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="next_page_token lifetime in seconds")
     parser.add_argument("--lowercase-headers", action="store_true", help="send rate-limit header names in lower case")
     parser.add_argument("--no-retry-after", action="store_true", help="omit Retry-After on 429 answers")
+    parser.add_argument("--oldest-first", action="store_true",
+                        help="serve report pages oldest first (Zoom does not promise newest first)")
 
 
 def config_from_args(args: argparse.Namespace) -> EmulatorConfig:
@@ -45,7 +47,7 @@ def config_from_args(args: argparse.Namespace) -> EmulatorConfig:
         qps_limit=args.qps_limit, daily_limit=args.daily_limit,
         arrivals_per_request=args.arrivals_per_request, token_ttl=args.token_ttl,
         page_token_ttl=args.page_token_ttl, lowercase_headers=args.lowercase_headers,
-        retry_after=not args.no_retry_after,
+        retry_after=not args.no_retry_after, oldest_first=args.oldest_first,
     )
 
 

@@ -15,13 +15,16 @@ DEFAULT_CLIENT_SECRET = "emulator-secret"
 @dataclasses.dataclass
 class EmulatorConfig:
     """Emulator knobs. Rate limits, TTLs, scopes, header style, Retry-After,
-    arrivals_per_request and the OAuth knobs are read live, so tests may change them on a
-    running emulator (emu.config.arrivals_per_request = 0); the account shape (seed, users,
-    volumes, history_days) is fixed when the Emulator is built.
+    arrivals_per_request, oldest_first and the OAuth knobs are read live, so tests may change
+    them on a running emulator (emu.config.arrivals_per_request = 0); the account shape (seed,
+    users, volumes, history_days) is fixed when the Emulator is built.
 
     User-managed OAuth: authorize_deny makes /oauth/authorize answer as a user who clicked
     Deny; redirect_uris, when not empty, is the app's allow list (exact match); code_ttl and
-    refresh_token_ttl are the lifetimes of authorization codes and refresh tokens."""
+    refresh_token_ttl are the lifetimes of authorization codes and refresh tokens.
+
+    oldest_first serves report pages oldest first (same offset paging and page tokens) instead
+    of Zoom's usual newest first, which Zoom does not promise."""
 
     seed: int = 7
     users: int = 40
@@ -40,6 +43,7 @@ class EmulatorConfig:
     client_id: str = DEFAULT_CLIENT_ID
     client_secret: str = dataclasses.field(default=DEFAULT_CLIENT_SECRET, repr=False)
     arrivals_per_request: int = 0
+    oldest_first: bool = False
     authorize_deny: bool = False
     redirect_uris: tuple = ()
     code_ttl: float = 300.0

@@ -118,7 +118,8 @@ class Emulator:
             raise ValueError(f"kind must be 'activity' or 'operation', not {kind!r}") from None
 
     def truth(self, kind: str, since: Union[date, str], until: Union[date, str]) -> list[dict]:
-        """Every record visible now whose UTC day is in [since, until], newest first, as served."""
+        """Every record visible now whose UTC day is in [since, until], newest first, as served
+        (oldest_first serves the same records in the other order)."""
         return self._store(kind).truth(_as_date(since), _as_date(until), int(self.now().timestamp()))
 
     def add_records(self, kind: str, records: Iterable[dict]) -> int:

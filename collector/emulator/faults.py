@@ -9,11 +9,23 @@ from dataclasses import dataclass, field
 KINDS = frozenset({
     "429_qps", "429_daily", "500", "503", "slow", "reset", "truncated", "nonjson",
     "expire_access_token", "expire_page_token", "revoke", "lose_token_response",
+    "wrong_shape", "truncate_last_page",
 })
 # Kinds that only make sense on the token endpoint (their target defaults to "token").
 # lose_token_response: the token request is carried out (a refresh rotates) but the
 # connection is reset before the answer reaches the client.
 TOKEN_ONLY = frozenset({"lose_token_response"})
+# Kinds that reshape or cut a report page, so a token answer has nothing for them to strike.
+REPORT_ONLY = frozenset({"wrong_shape", "truncate_last_page"})
+# wrong_shape: a 200 whose JSON body is not the page the collector expects, shaped by param
+# `shape` (see api._wrong_shape): a report body checked only for a status code or for
+# parsing as JSON would pass these on as data.
+SHAPES = ("data_string", "no_records", "records_not_list", "record_not_object", "token_not_string",
+          "not_object")
+# truncate_last_page: waits in the queue, letting other pages pass, until an answer ends a
+# window (empty next_page_token), then cuts that body like "truncated": the page a collector
+# is most tempted to take as the end of the data.
+LAST_PAGE_ONLY = frozenset({"truncate_last_page"})
 # Which requests a queued fault may hit. "report" (the default) means either report endpoint.
 TARGETS = frozenset({"report", "activities", "operationlogs", "token", "any"})
 
@@ -47,6 +59,12 @@ class FaultQueue:
             raise ValueError(f"unknown fault target {target!r}; expected one of {sorted(TARGETS)}")
         if kind in TOKEN_ONLY and target != "token":
             raise ValueError(f"fault {kind!r} only applies to target 'token'")
+        if kind in REPORT_ONLY and target in ("token", "any"):
+            raise ValueError(f"fault {kind!r} only applies to report targets")
+        if kind == "wrong_shape":
+            params.setdefault("shape", "data_string")
+            if params["shape"] not in SHAPES:
+                raise ValueError(f"unknown wrong_shape shape {params['shape']!r}; expected one of {list(SHAPES)}")
         with self._lock:
             if kind == "revoke":
                 self.revoked = True
@@ -57,10 +75,18 @@ class FaultQueue:
                 self._queue.extend(Fault(kind, target, dict(params)) for _ in range(count))
 
     def take(self, endpoint: str, skip: frozenset = frozenset()) -> Fault | None:
-        """The oldest queued fault for this kind of request (kinds in `skip` stay queued)."""
+        """The oldest queued fault for this kind of request (kinds in `skip`, and the
+        LAST_PAGE_ONLY kinds, stay queued)."""
+        return self._pop(lambda f: f.applies_to(endpoint) and f.kind not in skip and f.kind not in LAST_PAGE_ONLY)
+
+    def take_last_page(self, endpoint: str) -> bool:
+        """Whether a queued truncate_last_page strikes this answer, which ends a window."""
+        return self._pop(lambda f: f.kind in LAST_PAGE_ONLY and f.applies_to(endpoint)) is not None
+
+    def _pop(self, wanted) -> Fault | None:
         with self._lock:
             for i, fault in enumerate(self._queue):
-                if fault.applies_to(endpoint) and fault.kind not in skip:
+                if wanted(fault):
                     del self._queue[i]
                     return fault
         return None

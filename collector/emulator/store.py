@@ -2,8 +2,9 @@
 
 A day's list is kept newest first. Records that share a second keep store order
 (generation order, then insertion order), which is what a stable sort gives and
-what the API pages over. Days nobody changed can be dropped and regenerated,
-because generation is deterministic; changed days are pinned.
+what the API pages over, newest first or (oldest_first) oldest first. Days nobody
+changed can be dropped and regenerated, because generation is deterministic;
+changed days are pinned.
 """
 
 from __future__ import annotations
@@ -64,6 +65,20 @@ def _gc_paused():
             gc.enable()
 
 
+def _oldest_first(records, neg_ts, end: int, lo: int, hi: int) -> list:
+    """Items [lo, hi) of a day's records[:end] read oldest first, a second's records in store order.
+
+    Plain reversal would also reverse each second's records, so the slice is widened to whole
+    seconds and those are sorted by time (reverse=True keeps ties in order): no sort of the
+    whole day per page.
+    """
+    a = bisect_left(neg_ts, neg_ts[end - hi], 0, end)
+    b = bisect_right(neg_ts, neg_ts[end - 1 - lo], 0, end)
+    order = sorted(range(a, b), key=neg_ts.__getitem__, reverse=True)
+    first = end - b  # the oldest-first position of records[order[0]]
+    return [records[i] for i in order[lo - first:hi - first]]
+
+
 class RecordStore:
     def __init__(self, kind: str, make_day: Callable[[date], list], first_day: date,
                  max_cached_records: int = 2_000_000) -> None:
@@ -120,7 +135,7 @@ class RecordStore:
         return log
 
     def _segments(self, since: date, until: date, now_ts: int, category: Optional[str]):
-        """Visible (records, start, count) per day, newest day first."""
+        """Visible (records, neg_ts, start, count) per day, newest day first."""
         segments, total = [], 0
         d = until
         while d >= since:
@@ -129,35 +144,43 @@ class RecordStore:
                 start = bisect_left(neg, -now_ts)  # records later than now are not visible yet
                 n = len(records) - start
                 if n > 0:
-                    segments.append((records, start, n))
+                    segments.append((records, neg, start, n))
                     total += n
             d -= _ONE_DAY
         return segments, total
 
     # ---- public ----------------------------------------------------------------
     def page(self, since: date, until: date, now_ts: int, category: Optional[str],
-             offset: int, size: int) -> tuple[list[dict], int]:
-        """Records [offset, offset+size) of the current newest-first list, and its length."""
+             offset: int, size: int, oldest_first: bool = False) -> tuple[list[dict], int]:
+        """Records [offset, offset+size) of the current newest-first (or oldest-first) list,
+        and its length."""
+        # Sliced under the lock: an arrival inserted at a day's head would shift the indices,
+        # and oldest-first slices count from a day's end.
         with self.lock:
             segments, total = self._segments(since, until, now_ts, category)
-        out: list[dict] = []
-        skip, need = offset, size
-        for records, start, n in segments:
-            if skip >= n:
-                skip -= n
-                continue
-            take = min(n - skip, need)
-            out.extend(records[start + skip:start + skip + take])
-            need -= take
-            skip = 0
-            if not need:
-                break
+            if oldest_first:
+                segments.reverse()
+            out: list[dict] = []
+            skip, need = offset, size
+            for records, neg, start, n in segments:
+                if skip >= n:
+                    skip -= n
+                    continue
+                take = min(n - skip, need)
+                if oldest_first:
+                    out.extend(_oldest_first(records, neg, start + n, skip, skip + take))
+                else:
+                    out.extend(records[start + skip:start + skip + take])
+                need -= take
+                skip = 0
+                if not need:
+                    break
         return out, total
 
     def truth(self, since: date, until: date, now_ts: int) -> list[dict]:
         with self.lock:
             segments, _ = self._segments(since, until, now_ts, None)
-        return [dict(r) for records, start, _ in segments for r in records[start:]]
+        return [dict(r) for records, _, start, _ in segments for r in records[start:]]
 
     def add(self, records: Iterable[dict]) -> int:
         """Insert copies of `records`; each goes after any record of the same second."""
