@@ -6,8 +6,11 @@ for several volumes (to show memory stays flat as volume grows).
 
     python benchmarks/backfill.py                 # 250k, 500k, 1M records
     python benchmarks/backfill.py --volumes 1000000
+    python benchmarks/backfill.py --sink pipe     # stdout a pipe read by `cat` (Vector's exec source)
 
-Output goes to a file on disk (stdout redirected, as a shipper would read it).
+Output goes to a file on disk (stdout redirected, as a shipper would read it), or
+through a pipe to a `cat` writing that file (`--sink pipe`: commits then follow
+what the reader took, FIONREAD).
 """
 
 from __future__ import annotations
@@ -48,7 +51,7 @@ def wait_for(port: int, timeout: float = 30) -> None:
     raise SystemExit("emulator did not start")
 
 
-def run(volume: int, workdir: str) -> dict:
+def run(volume: int, workdir: str, sink: str = "file") -> dict:
     per_day = volume / HISTORY_DAYS / 2
     port = free_port()
     emu = subprocess.Popen(
@@ -67,14 +70,20 @@ def run(volume: int, workdir: str) -> dict:
         state = os.path.join(workdir, f"state-{volume}.sqlite3")
         started = time.perf_counter()
         with open(out_path, "wb") as out, open(out_path + ".err", "wb") as err:
+            reader = None
             proc = subprocess.Popen(
                 [sys.executable, "-m", "collector", "collect", "--since", since.isoformat(), "--state", state,
                  "--max-rps", "0"],
-                stdout=out, stderr=err, env=env,
+                stdout=out if sink == "file" else subprocess.PIPE, stderr=err, env=env,
             )
+            if sink == "pipe":
+                reader = subprocess.Popen(["cat"], stdin=proc.stdout, stdout=out)
+                proc.stdout.close()
             # wait4 gives this child's own rusage: peak RSS of the collector alone
             _, status, usage = os.wait4(proc.pid, 0)
             proc.returncode = os.waitstatus_to_exitcode(status)
+            if reader is not None:
+                reader.wait()
         elapsed = time.perf_counter() - started
         stderr = open(out_path + ".err", "rb").read().decode()
         if proc.returncode != 0:
@@ -98,13 +107,15 @@ def run(volume: int, workdir: str) -> dict:
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--volumes", type=int, nargs="+", default=[250_000, 500_000, 1_000_000])
+    parser.add_argument("--sink", choices=("file", "pipe"), default="file",
+                        help="stdout redirected to a file (default), or a pipe read by cat")
     args = parser.parse_args()
     print(f"machine: {platform.platform()}, {os.cpu_count()} cores, Python {platform.python_version()}")
     with tempfile.TemporaryDirectory() as workdir:
         for volume in args.volumes:
-            r = run(volume, workdir)
+            r = run(volume, workdir, args.sink)
             print(
-                f"target {r['volume']:>9,}  written {r['records']:>9,}  {r['seconds']:7.1f} s  "
+                f"{args.sink}  target {r['volume']:>9,}  written {r['records']:>9,}  {r['seconds']:7.1f} s  "
                 f"{r['records_per_s']:>9,.0f} records/s  collector CPU {r['collector_cpu_s']:6.1f} s "
                 f"({r['records'] / r['collector_cpu_s']:,.0f} records per CPU-second)  peak RSS {r['peak_rss_mb']:.1f} MB"
                 f"  reads per record {r['read'] / r['records']:.3f}",

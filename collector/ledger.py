@@ -196,16 +196,16 @@ class Ledger:
         return _Transaction(self._db)
 
     # -- counts ----------------------------------------------------------------------
-    @_db_errors
     def day_counts(self, log_type: str, day: str) -> dict[bytes, int]:
         """Occurrences already written per fingerprint for one day (cached, includes uncommitted)."""
-        key = (log_type, day)
-        counts = self._days.get(key)
-        if counts is None:
-            counts = dict(
-                self._db.execute("SELECT fp, count FROM seen WHERE log_type = ? AND day = ?", key)
-            )
-            self._days[key] = counts
+        counts = self._days.get((log_type, day))  # the hot path: no wrapper on a cache hit
+        return counts if counts is not None else self._load_day(log_type, day)
+
+    @_db_errors
+    def _load_day(self, log_type: str, day: str) -> dict[bytes, int]:
+        counts = dict(self._db.execute("SELECT fp, count FROM seen WHERE log_type = ? AND day = ?",
+                                       (log_type, day)))
+        self._days[(log_type, day)] = counts
         return counts
 
     def set_count(self, log_type: str, day: str, fp: bytes, count: int) -> None:
