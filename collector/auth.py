@@ -12,9 +12,11 @@ import logging
 import threading
 
 import httpx
+import orjson
 from authlib.oauth2.auth import ClientAuth
 from authlib.oauth2.rfc6749 import OAuth2Token
 
+from . import bounded
 from .errors import ApiError, AuthError
 from .redact import redact_url
 from .retry import Backoff, Waiter, rate_limit_delay
@@ -70,12 +72,15 @@ class _TokenAuth:
             url = str(httpx.URL(self._token_url, params=params))
             _, headers, _ = self._client_auth.prepare("POST", url, {}, "")
             try:
-                response = self._http.post(url, headers=headers)
+                response, content = bounded.request(self._http, "POST", url, headers=headers)
             except httpx.TransportError as exc:
                 last = f"cannot reach {redact_url(self._token_url)}: {type(exc).__name__}"
                 continue
+            except bounded.TooMuch as exc:
+                last = f"token endpoint sent {exc}"
+                continue
             status = response.status_code
-            body = _json_or_none(response)
+            body = _json_or_none(content)
             if status == 200:
                 problem = token_problem(body)
                 if problem is None:
@@ -243,8 +248,8 @@ class AuthorizationCodeAuth(_TokenAuth):
             return token
 
 
-def _json_or_none(response: httpx.Response):
+def _json_or_none(content: bytes):
     try:
-        return response.json()
+        return orjson.loads(content)
     except ValueError:
         return None

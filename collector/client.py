@@ -17,6 +17,7 @@ from datetime import date, datetime, timezone
 import httpx
 import orjson
 
+from . import bounded
 from .auth import ServerToServerAuth
 from .errors import ApiError, AuthError, PageTokenExpired, ScopeError
 from .redact import redact_url
@@ -106,9 +107,11 @@ class ZoomClient:
     def _note_remaining(self, response) -> None:
         value = response.headers.get("X-RateLimit-Remaining")  # Zoom: requests left in today's cap
         try:
-            self.daily_remaining = int(value) if value is not None else self.daily_remaining
+            remaining = int(value) if value is not None else None
         except ValueError:
-            pass
+            return
+        if remaining is not None and remaining >= 0:  # a negative count is no count: never a day's wait for it
+            self.daily_remaining = remaining
 
     def get_page(self, report: Report, params: dict) -> dict:
         """One report page as a JSON object, or a CollectorError / PageTokenExpired."""
@@ -123,17 +126,21 @@ class ZoomClient:
             token = self._auth.access_token()
             self.requests += 1
             try:
-                response = self._http.get(url, params=params, headers={"Authorization": f"Bearer {token}"})
+                response, content = bounded.request(self._http, "GET", url, params=params,
+                                                    headers={"Authorization": f"Bearer {token}"})
             except httpx.TimeoutException:
                 last = "timed out"
                 response = None
             except httpx.TransportError as exc:
                 last = f"network error ({type(exc).__name__})"
                 response = None
+            except bounded.TooMuch as exc:
+                last = str(exc)
+                response = None
             if response is not None:
                 status = response.status_code
                 tracking = response.headers.get("x-zm-trackingid", "-")
-                body = _json(response)
+                body = _json(content)
                 if status == 200:
                     # only a success tells today's remaining cap; a 429's "0" is
                     # stale once its Retry-After has been waited out
@@ -244,10 +251,10 @@ def page_problem(report: Report, body) -> str | None:
     return None
 
 
-def _json(response: httpx.Response):
+def _json(content: bytes):
     try:
-        return orjson.loads(response.content)  # pages are large: the fast parser pays off
-    except (ValueError, httpx.HTTPError):
+        return orjson.loads(content)  # pages are large: the fast parser pays off
+    except ValueError:
         return None
 
 

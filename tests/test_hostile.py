@@ -384,13 +384,16 @@ def test_account_name_with_a_config_is_refused(tmp_path):
 
 # -- 8. truncated or corrupt state ----------------------------------------------------------
 
-def test_a_state_truncated_to_zero_bytes_is_refused(tmp_path):
-    with Emulator(small(history_days=3)) as emu:
+@pytest.mark.parametrize("keep,needle", [(0.0, "is empty (truncated?)"), (0.5, "not a readable state database")])
+def test_a_truncated_state_is_refused(tmp_path, keep, needle):
+    with Emulator(small()) as emu:
         state = tmp_path / "s.sqlite3"
-        assert run_cli(["collect", "--state", str(state)], emulator_env(emu)).returncode == 0
-        state.write_bytes(b"")
-        r = run_cli(["collect", "--state", str(state)], emulator_env(emu))
-        assert "is empty (truncated?)" in one_error_line(r, 7) and r.stdout == b""
+        args = ["collect", "--state", str(state), "--since", (TODAY - timedelta(days=30)).isoformat(),
+                "--max-rps", "0"]
+        assert run_cli(args, emulator_env(emu)).returncode == 0
+        os.truncate(state, int(state.stat().st_size * keep))
+        r = run_cli(args, emulator_env(emu))
+        assert needle in one_error_line(r, 7) and r.stdout == b""  # nothing written again
 
 
 def test_a_corrupt_page_inside_the_state_is_one_line_exit_7(tmp_path):
@@ -419,3 +422,66 @@ def test_a_long_retry_after_waits_no_longer_than_a_day():
     for value in ("99999999", "2099-01-01T00:00:00Z", "inf", "1e400"):
         wait, _ = rate_limit_delay({"Retry-After": value, "X-RateLimit-Type": "QPS"}, 0, Backoff(), now)
         assert 0 < wait <= 86400 + 60, value
+
+
+def test_a_negative_or_garbage_remaining_count_is_ignored():
+    import httpx
+
+    from collector.client import REPORTS, ZoomClient
+    from helpers import RecordingWaiter
+
+    class Token:
+        def access_token(self):
+            return "t"
+
+    answers = iter(["-5", "lots", "0"])
+
+    def handler(request):
+        return httpx.Response(200, json={"activity_logs": [], "next_page_token": ""},
+                              headers={"X-RateLimit-Remaining": next(answers)})
+
+    waiter = RecordingWaiter()
+    with httpx.Client(transport=httpx.MockTransport(handler)) as http:
+        client = ZoomClient(http, "https://api.zoom.us/v2", Token(), waiter, daily_reserve=10)
+        for _ in range(2):
+            list(client.pages(REPORTS["activity"], TODAY, TODAY))
+        assert client.daily_remaining is None and waiter.sleeps == []
+        list(client.pages(REPORTS["activity"], TODAY, TODAY))
+        assert client.daily_remaining == 0  # a real 0 still counts: the next request waits for 00:00 UTC
+
+
+@pytest.mark.parametrize("trickle", [False, True])
+def test_an_endless_or_trickling_body_is_cut_and_retried(monkeypatch, trickle):
+    import httpx
+
+    from collector import bounded
+    from collector.client import REPORTS, ZoomClient
+    from helpers import RecordingWaiter
+
+    monkeypatch.setattr(bounded, "MAX_BODY_BYTES", 100_000)
+    monkeypatch.setattr(bounded, "MAX_BODY_SECONDS", 0.3)
+
+    class Token:
+        def access_token(self):
+            return "t"
+
+    def endless():
+        yield b'{"activity_logs": ['
+        while True:
+            if trickle:
+                time.sleep(0.02)
+                yield b" "
+            else:
+                yield b'{"time": "2026-12-01T00:00:00Z"}, ' * 100
+
+    requests = []
+
+    def handler(request):
+        requests.append(request)
+        return httpx.Response(200, content=endless())
+
+    with httpx.Client(transport=httpx.MockTransport(handler)) as http:
+        client = ZoomClient(http, "https://api.zoom.us/v2", Token(), RecordingWaiter(), attempts=3)
+        with pytest.raises(ApiError, match="failed 3 times.*an answer (larger than|still arriving)"):
+            list(client.pages(REPORTS["activity"], TODAY, TODAY))
+    assert len(requests) == 3
