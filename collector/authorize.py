@@ -51,7 +51,13 @@ class _Callback:
         self.arrived = threading.Event()
 
 
-def _handler(callback: _Callback, ok: threading.Event):
+class _Outcome(threading.Event):
+    """Set when the code exchange is over; `good` if it succeeded (the browser's page says which)."""
+
+    good = False
+
+
+def _handler(callback: _Callback, ok: _Outcome):
     class Handler(BaseHTTPRequestHandler):
         def do_GET(self):  # noqa: N802 (http.server's naming)
             if urlsplit(self.path).path != callback.path or callback.arrived.is_set():
@@ -61,7 +67,7 @@ def _handler(callback: _Callback, ok: threading.Event):
             callback.url = "http://127.0.0.1" + self.path
             callback.arrived.set()
             ok.wait(30)  # answer the browser once the exchange is done
-            body = PAGE_OK if ok.is_set() and getattr(ok, "good", False) else PAGE_BAD
+            body = PAGE_OK if ok.is_set() and ok.good else PAGE_BAD
             self.send_response(200)
             self.send_header("Content-Type", "text/html; charset=utf-8")
             self.send_header("Content-Length", str(len(body)))
@@ -88,7 +94,7 @@ def authorize(acct: AccountConfig, *, open_browser: bool = True, timeout: float 
         code_challenge=create_s256_code_challenge(verifier), code_challenge_method="S256",
     )
     callback = _Callback(path)
-    done = threading.Event()
+    done = _Outcome()
     try:
         server = ThreadingHTTPServer((host, port), _handler(callback, done))
     except OSError as exc:
@@ -109,7 +115,7 @@ def authorize(acct: AccountConfig, *, open_browser: bool = True, timeout: float 
             deadline -= 0.2
             if deadline <= 0:
                 raise AuthError(f"no redirect reached {redirect_uri} within {timeout:.0f}s; run authorize again")
-        code = _code_from(callback.url, state)
+        code = _code_from(callback.url or "", state)
         own = http is None
         http = http or httpx.Client(timeout=httpx.Timeout(30.0, connect=10.0))
         try:

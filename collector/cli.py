@@ -71,7 +71,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="zoom-activity-logs",
         description="Collect Zoom sign-in/sign-out and operation logs exactly once, as NDJSON.",
-        epilog="exit codes: " + "; ".join(f"{k} {v.strip().splitlines()[0]}" for k, v in EXIT_CODES.items()),
+        epilog="exit codes: " + "; ".join(f"{k} {(v or '').strip().splitlines()[0]}"
+                                          for k, v in EXIT_CODES.items()),
     )
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -275,8 +276,9 @@ def run_authorize(args: argparse.Namespace, stop: threading.Event) -> int:
 
 def _name_the_account(record: logging.LogRecord) -> bool:
     """With many accounts, each line says which one it is about."""
-    if record.threadName.startswith("account:") and not getattr(record, "_named", False):
-        record.msg = f"{record.threadName[8:]}: {record.msg}"
+    thread = record.threadName or ""
+    if thread.startswith("account:") and not getattr(record, "_named", False):
+        record.msg = f"{thread[8:]}: {record.msg}"
         record._named = True
     return True
 

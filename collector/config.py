@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
+from collections.abc import Mapping
 from functools import cache
 from importlib import resources
 from pathlib import Path
@@ -133,7 +134,7 @@ def check_state_paths(accounts: list[AccountConfig], default_path) -> None:
         seen[key] = acct.name
 
 
-def load_config(path: str | Path, env: dict | None = None) -> list[AccountConfig]:
+def load_config(path: str | Path, env: Mapping[str, str] | None = None) -> list[AccountConfig]:
     env = os.environ if env is None else env
     path = Path(path)
     try:
@@ -186,8 +187,8 @@ def load_config(path: str | Path, env: dict | None = None) -> list[AccountConfig
         def local(p):
             return None if p is None else (base / Path(p).expanduser())
 
-        client = resolve("client_id")
-        secret = resolve("client_secret")
+        client = resolve("client_id") or ""  # required by the schema: never empty here
+        secret = resolve("client_secret") or ""
         account_id = resolve("account_id")
         accounts.append(AccountConfig(
             name=raw["name"], auth=raw["auth"], client_id=client, client_secret=secret, account_id=account_id,
@@ -203,7 +204,7 @@ def load_config(path: str | Path, env: dict | None = None) -> list[AccountConfig
     return accounts
 
 
-def account_from_env(name: str, env: dict | None = None) -> AccountConfig:
+def account_from_env(name: str, env: Mapping[str, str] | None = None) -> AccountConfig:
     """One Server-to-Server account from ZOOM_ACCOUNT_ID / ZOOM_CLIENT_ID / ZOOM_CLIENT_SECRET."""
     env = os.environ if env is None else env
     missing = [n for n in ("ZOOM_ACCOUNT_ID", "ZOOM_CLIENT_ID", "ZOOM_CLIENT_SECRET") if not env.get(n, "").strip()]

@@ -88,8 +88,8 @@ class Ledger:
                 self._create()
             self._take_lock()
             self._db = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
-            self._db.execute("PRAGMA journal_mode=WAL")
-            self._db.execute("PRAGMA synchronous=NORMAL")
+            self.db.execute("PRAGMA journal_mode=WAL")
+            self.db.execute("PRAGMA synchronous=NORMAL")
             self._check_meta()
         except sqlite3.DatabaseError as exc:
             self._abandon()
@@ -163,8 +163,8 @@ class Ledger:
             self._lock_fd = None
 
     def _check_meta(self) -> None:
-        tables = {name for (name,) in self._db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
-        rows = dict(self._db.execute("SELECT key, value FROM meta")) if "meta" in tables else {}
+        tables = {name for (name,) in self.db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+        rows = dict(self.db.execute("SELECT key, value FROM meta")) if "meta" in tables else {}
         if not rows:
             raise StateError(f"state file {self.path} is a database without the collector's records (emptied?); "
                              "restore it, or delete it to collect everything again")
@@ -181,10 +181,16 @@ class Ledger:
     def _migrate_from_1(self) -> None:
         """Schema 1 kept one set of settled days per log type, which a --category read
         could fill: forget them all (days are read again, counts keep them exactly once)."""
-        self._db.executescript(_SCHEMA)  # adds the new tables (executescript commits first: not in the tx)
+        self.db.executescript(_SCHEMA)  # adds the new tables (executescript commits first: not in the tx)
         with self._tx():
-            self._db.execute("DELETE FROM settled")
-            self._db.execute("UPDATE meta SET value = ? WHERE key = 'schema'", (SCHEMA_VERSION,))
+            self.db.execute("DELETE FROM settled")
+            self.db.execute("UPDATE meta SET value = ? WHERE key = 'schema'", (SCHEMA_VERSION,))
+
+    @property
+    def db(self) -> sqlite3.Connection:
+        if self._db is None:
+            raise StateError(f"state file {self.path} is closed")
+        return self._db
 
     def close(self) -> None:
         if self._db is not None:
@@ -193,7 +199,7 @@ class Ledger:
         self._release_lock()
 
     def _tx(self):
-        return _Transaction(self._db)
+        return _Transaction(self.db)
 
     # -- counts ----------------------------------------------------------------------
     def day_counts(self, log_type: str, day: str) -> dict[bytes, int]:
@@ -203,7 +209,7 @@ class Ledger:
 
     @_db_errors
     def _load_day(self, log_type: str, day: str) -> dict[bytes, int]:
-        counts = dict(self._db.execute("SELECT fp, count FROM seen WHERE log_type = ? AND day = ?",
+        counts = dict(self.db.execute("SELECT fp, count FROM seen WHERE log_type = ? AND day = ?",
                                        (log_type, day)))
         self._days[(log_type, day)] = counts
         return counts
@@ -237,7 +243,7 @@ class Ledger:
             rows.append((lt, day, fp, n, self._today))
         if rows:
             with self._tx():
-                self._db.executemany(
+                self.db.executemany(
                     "INSERT INTO seen VALUES (?, ?, ?, ?, ?) ON CONFLICT (log_type, day, fp) "
                     "DO UPDATE SET count = max(count, excluded.count), touched = excluded.touched",
                     rows,
@@ -271,23 +277,23 @@ class Ledger:
     @_db_errors
     def mark_settled(self, scope: str, days: list[str]) -> None:
         with self._tx():
-            self._db.executemany(
+            self.db.executemany(
                 "INSERT OR IGNORE INTO settled VALUES (?, ?)", [(scope, d) for d in days]
             )
 
     @_db_errors
     def settled_days(self, scope: str) -> set[str]:
-        return {d for (d,) in self._db.execute("SELECT day FROM settled WHERE log_type = ?", (scope,))}
+        return {d for (d,) in self.db.execute("SELECT day FROM settled WHERE log_type = ?", (scope,))}
 
     @_db_errors
     def last_poll_day(self, scope: str) -> date | None:
-        row = self._db.execute("SELECT last_poll_day FROM cursor WHERE log_type = ?", (scope,)).fetchone()
+        row = self.db.execute("SELECT last_poll_day FROM cursor WHERE log_type = ?", (scope,)).fetchone()
         return date.fromisoformat(row[0]) if row else None
 
     @_db_errors
     def set_last_poll_day(self, scope: str, day: date) -> None:
         with self._tx():
-            self._db.execute(
+            self.db.execute(
                 "INSERT INTO cursor VALUES (?, ?) ON CONFLICT (log_type) DO UPDATE SET "
                 "last_poll_day = max(last_poll_day, excluded.last_poll_day)",
                 (scope, day.isoformat()),
@@ -297,7 +303,7 @@ class Ledger:
     def owe(self, scope: str, since: date, until: date) -> None:
         """Remember a backfill asked for (today), until `paid` says every day of it was read."""
         with self._tx():
-            self._db.execute("INSERT OR IGNORE INTO owed VALUES (?, ?, ?, ?)",
+            self.db.execute("INSERT OR IGNORE INTO owed VALUES (?, ?, ?, ?)",
                              (scope, since.isoformat(), until.isoformat(), self._today))
 
     @_db_errors
@@ -306,23 +312,23 @@ class Ledger:
         query = "SELECT scope, since, until, asked FROM owed" + (" WHERE scope = ?" if scope else "") + \
             " ORDER BY since, until"
         return [(s, date.fromisoformat(a), date.fromisoformat(b), date.fromisoformat(asked))
-                for s, a, b, asked in self._db.execute(query, (scope,) if scope else ())]
+                for s, a, b, asked in self.db.execute(query, (scope,) if scope else ())]
 
     @_db_errors
     def paid(self, scope: str, since: date, until: date) -> None:
         with self._tx():
-            self._db.execute("DELETE FROM owed WHERE scope = ? AND since = ? AND until = ?",
+            self.db.execute("DELETE FROM owed WHERE scope = ? AND since = ? AND until = ?",
                              (scope, since.isoformat(), until.isoformat()))
 
     @_db_errors
     def get_meta(self, key: str) -> str | None:
-        row = self._db.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
+        row = self.db.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
         return row[0] if row else None
 
     @_db_errors
     def set_meta(self, key: str, value: str) -> None:
         with self._tx():
-            self._db.execute("INSERT INTO meta VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+            self.db.execute("INSERT INTO meta VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
                              (key, value))
 
     @_db_errors
@@ -330,18 +336,18 @@ class Ledger:
         """Forget days Zoom no longer serves (and undated records unseen since then)."""
         cutoff = oldest.isoformat()
         with self._tx():
-            cur = self._db.execute(
+            cur = self.db.execute(
                 "DELETE FROM seen WHERE (day < ? AND day != ?) OR (day = ? AND touched < ?)",
                 (cutoff, UNDATED, UNDATED, cutoff),
             )
-            self._db.execute("DELETE FROM settled WHERE day < ?", (cutoff,))
+            self.db.execute("DELETE FROM settled WHERE day < ?", (cutoff,))
         self._days.clear()
         return cur.rowcount
 
     @_db_errors
     def total_counts(self) -> dict[str, int]:
         """Occurrences written per log type (for health lines and tests)."""
-        return dict(self._db.execute("SELECT log_type, sum(count) FROM seen GROUP BY log_type"))
+        return dict(self.db.execute("SELECT log_type, sum(count) FROM seen GROUP BY log_type"))
 
 
 def _fsync_dir(path: Path) -> None:

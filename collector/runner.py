@@ -160,8 +160,9 @@ class AccountRunner:
         tolerate = (CollectorError,) if job.keep_going else (ApiError,)
         tolerate_now = tolerate if job.follow else ()
         if job.since:
+            since, until = job.since, job.until or job.since
             with _progress_bar(job, collector):
-                self._step(collector, ledger, lambda: collector.backfill(job.since, job.until), tolerate_now)
+                self._step(collector, ledger, lambda: collector.backfill(since, until), tolerate_now)
         if not job.follow:
             if not job.since:
                 self._step(collector, ledger, collector.poll, ())
@@ -192,7 +193,7 @@ _bar_rows = itertools.count()  # accounts collected in parallel each get their o
 def _progress_bar(job: Job, collector: Collector):
     """Bars on stderr during a backfill when stderr is a terminal (and not --quiet): one
     per report, with its days and records; quiet otherwise."""
-    if not job.progress or not sys.stderr.isatty():
+    if not job.progress or not sys.stderr.isatty() or job.since is None or job.until is None:
         yield None
         return
     from tqdm import tqdm

@@ -139,7 +139,8 @@ class WindowPass:
         skip = overlap(self._previous, fps)
         result.held_overlap += skip
         for index in range(skip):
-            self._hold(times[index][:10] if times[index] else UNDATED, fps[index], page[index])
+            held_time = times[index]
+            self._hold(held_time[:10] if held_time else UNDATED, fps[index], page[index])
         lines: list[bytes] = []
         frontier = self._frontier
         frontier_fps = self._frontier_fps

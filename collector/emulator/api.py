@@ -128,7 +128,7 @@ class ZoomApi:
 
     def stats(self) -> dict:
         with self._lock:
-            out = dict(self._stats)
+            out: dict = dict(self._stats)
             out["status"] = dict(self._status)
             out["paths"] = dict(self._paths)
         out["oauth"] = self.oauth.counters()  # counts only: stats are served over HTTP

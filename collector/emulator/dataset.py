@@ -96,7 +96,7 @@ class Generator:
         base, prefix, hms = day_start(d), d.isoformat() + "T", hms_table()
         ordinal, weekday = d.toordinal(), d.weekday()
         target = _volume(rng, self.cfg.activity_per_day * _ACTIVITY_FACTOR[weekday])
-        contexts = {}
+        contexts: dict = {}
         out: list[Entry] = []
         append = out.append
         session = self._session

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import threading
 from datetime import date, datetime, timedelta, timezone
 from typing import Iterable, Optional, Union
@@ -41,7 +42,7 @@ class Emulator:
         first_day = today - timedelta(days=cfg.history_days - 1)
         self._generator = Generator(cfg)
         self._stores = {
-            kind: RecordStore(kind, lambda d, k=kind: self._generator.day(k, d), first_day)
+            kind: RecordStore(kind, functools.partial(self._generator.day, kind), first_day)
             for kind in ("activity", "operation")
         }
         self._faults = FaultQueue()

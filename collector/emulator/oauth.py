@@ -149,6 +149,7 @@ class UserOAuth:
             if error is not None:
                 self._counts["codes_rejected"] += 1
                 return 400, error
+            assert grant is not None  # error is set whenever there is no grant
             grant.used = True
             self._counts["codes_exchanged"] += 1
             return 200, self._issue_pair(now, api_url)
@@ -173,6 +174,7 @@ class UserOAuth:
                 return 400, INVALID_REFRESH
             # Rotate: the token just presented is dead from this instant, whatever happens
             # to the answer on its way back.
+            assert grant is not None  # refused above when there is none
             grant.state = "rotated"
             self._counts["refresh_rotated"] += 1
             return 200, self._issue_pair(now, api_url)
