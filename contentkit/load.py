@@ -58,16 +58,40 @@ def schema(name: str) -> dict:
     return json.loads(resources.files("contentkit").joinpath("schemas", name).read_text("utf-8"))
 
 
-def read_yaml(path: Path, problems: list[Problem], root: Path):
+def read_text(path: Path, problems: list[Problem], root: Path) -> str | None:
+    """A content file's text, or None with one problem naming the file (unreadable,
+    binary, not UTF-8)."""
+    rel = _rel(path, root)
     try:
-        return yaml.safe_load(path.read_text("utf-8"))
+        raw = path.read_bytes()
     except OSError as exc:
-        problems.append(Problem(_rel(path, root), "", f"cannot read: {exc.strerror}"))
+        problems.append(Problem(rel, "", f"cannot read: {exc.strerror}"))
+        return None
+    if b"\x00" in raw:
+        problems.append(Problem(rel, "", "a binary file, not text"))
+        return None
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        problems.append(Problem(rel, "", f"not UTF-8 text (byte {exc.start})"))
+        return None
+
+
+def read_yaml(path: Path, problems: list[Problem], root: Path):
+    text = read_text(path, problems, root)
+    if text is None:
+        return None
+    try:
+        data = yaml.safe_load(text)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else ""
         problems.append(Problem(_rel(path, root), where, f"not valid YAML: {getattr(exc, 'problem', exc)}"))
-    return None
+        return None
+    if data is None:
+        # Dropping it silently would make push_rules.py --prune delete the live content.
+        problems.append(Problem(_rel(path, root), "", "empty (no YAML document, or only comments or null)"))
+    return data
 
 
 def check_schema(data, schema_name: str, file: str, problems: list[Problem]) -> bool:
@@ -149,7 +173,15 @@ class Rule:
 def load_rules(root: Path = ROOT, problems: list[Problem] | None = None) -> list[Rule]:
     problems = problems if problems is not None else []
     rules, seen = [], {}
-    for source in sorted((root / "siem_rules").glob("*.yaml")):
+    folder = root / "siem_rules"
+    for stray in sorted(p for p in folder.glob("*") if p.suffix != ".yaml" and not p.name.startswith(".")):
+        # a rule.yml or rule.json would otherwise be skipped without a word
+        problems.append(Problem(_rel(stray, root), "", "not a rule file: each rule is siem_rules/<id>.yaml"))
+    sources = sorted(folder.glob("*.yaml"))
+    if not sources:
+        problems.append(Problem(_rel(folder, root), "", "no rules found: an empty pack would delete every "
+                                                        "deployed rule on push --prune"))
+    for source in sources:
         rel = _rel(source, root)
         data = read_yaml(source, problems, root)
         if data is None or not check_schema(data, "rule.schema.json", rel, problems):
@@ -218,8 +250,11 @@ def load_dashboards(root: Path = ROOT, problems: list[Problem] | None = None) ->
     out = []
     for source in sorted((root / "dashboards").glob("*.json")):
         rel = _rel(source, root)
+        text = read_text(source, problems, root)
+        if text is None:
+            continue
         try:
-            data = json.loads(source.read_text("utf-8"))
+            data = json.loads(text)
         except ValueError as exc:
             problems.append(Problem(rel, "", f"not valid JSON: {exc}"))
             continue

@@ -7,6 +7,7 @@ version lock. Nothing stops at the first problem.
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 from .errors import ContentError
@@ -135,7 +136,7 @@ def rule_checks(rules: list[Rule], packs: list[PipelinePack], root: Path) -> lis
     return problems
 
 
-def validate_all(root: Path = ROOT) -> list[Problem]:
+def validate_all(root: Path = ROOT, lock: bool = True) -> list[Problem]:
     from .lock import check, entries, read_lock
 
     from .load import load_dashboards
@@ -150,8 +151,21 @@ def validate_all(root: Path = ROOT) -> list[Problem]:
     problems += official_models(packs, rules, root)
     problems += rule_checks(rules, packs, root)
     problems += dashboard_checks(dashboards, packs, root)
-    problems += check(entries(packs, rules, dashboards), read_lock(root), root)
+    if lock:
+        problems += check(entries(packs, rules, dashboards), read_lock(root), root)
     return problems
+
+
+def refuse_invalid(root: Path = ROOT, lock: bool = True) -> bool:
+    """What build and the push scripts run before writing anything: every check of
+    validate.py, printed with its one-line errors. True if there was any (the caller
+    then writes nothing and exits 1)."""
+    problems = validate_all(root, lock)
+    for problem in problems:
+        print(f"error: {problem}", file=sys.stderr)
+    if problems:
+        print(f"{len(problems)} problem(s): nothing was written; see scripts/validate.py", file=sys.stderr)
+    return bool(problems)
 
 
 def dashboard_checks(dashboards, packs, root: Path) -> list[Problem]:

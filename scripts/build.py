@@ -22,6 +22,7 @@ from contentkit.load import (  # noqa: E402
     ROOT, dashboard_body, load_dashboards, load_pipelines, load_rules, pipeline_body, rule_body,
 )
 from contentkit.rule_tests import remote_test_payloads  # noqa: E402
+from contentkit.validate import refuse_invalid  # noqa: E402
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -32,15 +33,14 @@ def main(argv: list[str] | None = None) -> int:
                         help="bump the version of changed content and rewrite content.lock.json")
     parser.add_argument("--root", default=str(ROOT), help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
+    # every check of validate.py first (not the version lock when it is being updated):
+    # a bad query or attribute must never reach a written payload
+    if refuse_invalid(Path(args.root), lock=not args.update_lock):
+        return 1
     problems: list = []
     packs = load_pipelines(Path(args.root), problems)
     rules = load_rules(Path(args.root), problems)
     dashboards = load_dashboards(Path(args.root), problems)
-    if problems:
-        for p in problems:
-            print(f"error: {p}", file=sys.stderr)
-        print(f"build failed: {len(problems)} problem(s)", file=sys.stderr)
-        return 1
     if args.update_lock:
         from contentkit.lock import entries, read_lock, update, write_lock
 

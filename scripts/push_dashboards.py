@@ -18,6 +18,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from contentkit.datadog_api import DatadogClient, DatadogError  # noqa: E402
 from contentkit.load import DASHBOARD_MARK, ROOT, dashboard_body, load_dashboards  # noqa: E402
+from contentkit.validate import refuse_invalid  # noqa: E402
 from contentkit.push import plan, show_plan  # noqa: E402
 
 DASHBOARDS = "/api/v1/dashboard"
@@ -35,12 +36,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--api-url", help="Datadog API base URL (default: https://api.$DD_SITE)")
     parser.add_argument("--root", default=str(ROOT), help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
-    problems: list = []
-    dashboards = load_dashboards(Path(args.root), problems)
-    if problems:
-        for p in problems:
-            print(f"error: {p}", file=sys.stderr)
+    if refuse_invalid(Path(args.root)):  # every check of validate.py before anything is sent
         return 1
+    dashboards = load_dashboards(Path(args.root))
     bodies = {d.id: dashboard_body(d) for d in dashboards}
     try:
         with DatadogClient.from_env(args.api_url, permission="dashboards_write") as client:

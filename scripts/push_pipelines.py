@@ -19,6 +19,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from contentkit.datadog_api import DatadogClient, DatadogError  # noqa: E402
 from contentkit.load import ROOT, load_pipelines, pipeline_body  # noqa: E402
+from contentkit.validate import refuse_invalid  # noqa: E402
 from contentkit.push import plan, tag_value  # noqa: E402
 
 PIPELINES = "/api/v1/logs/config/pipelines"
@@ -40,12 +41,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--api-url", help="Datadog API base URL (default: https://api.$DD_SITE)")
     parser.add_argument("--root", default=str(ROOT), help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
-    problems: list = []
-    packs = load_pipelines(Path(args.root), problems)
-    if problems:
-        for p in problems:
-            print(f"error: {p}", file=sys.stderr)
+    if refuse_invalid(Path(args.root)):  # every check of validate.py before anything is sent
         return 1
+    packs = load_pipelines(Path(args.root))
     bodies = {pack.id: pipeline_body(pack) for pack in packs}
     try:
         with DatadogClient.from_env(args.api_url, permission="logs_write_pipelines (an admin application key)") as client:

@@ -19,6 +19,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from contentkit.datadog_api import DatadogClient, DatadogError  # noqa: E402
 from contentkit.load import ROOT, load_pipelines, load_rules, rule_body  # noqa: E402
+from contentkit.validate import refuse_invalid  # noqa: E402
 from contentkit.push import plan, show_plan  # noqa: E402
 from contentkit.rule_tests import remote_test_payloads  # noqa: E402
 
@@ -41,13 +42,10 @@ def local_rules(root: Path, directory: str | None) -> tuple[dict, dict]:
         if not bodies:
             raise SystemExit(f"error: --dir {directory}: no rules/*.json (run scripts/build.py --out {directory})")
         return bodies, tests
-    problems: list = []
-    rules = load_rules(root, problems)
-    packs = load_pipelines(root, problems)
-    if problems:
-        for p in problems:
-            print(f"error: {p}", file=sys.stderr)
+    if refuse_invalid(root):  # every check of validate.py before anything is sent
         raise SystemExit(1)
+    rules = load_rules(root)
+    packs = load_pipelines(root)
     return {r.id: rule_body(r) for r in rules}, {r.id: remote_test_payloads(r, packs) for r in rules}
 
 

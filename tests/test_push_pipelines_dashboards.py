@@ -6,6 +6,8 @@ Recorded once from tests/fake_datadog.py (`--record-mode=once`); replay needs no
 from __future__ import annotations
 
 import importlib.util
+import subprocess
+import sys
 import shutil
 from pathlib import Path
 
@@ -108,7 +110,13 @@ def test_dashboard_push_creates_then_updates_in_place_then_writes_nothing(datado
     for name in ("pipelines", "siem_rules", "docs", "dashboards"):
         shutil.copytree(ROOT / name, root / name)
     path = root / "dashboards" / "zoom_activity_logs_overview.json"
+    shutil.copy(ROOT / "content.lock.json", root / "content.lock.json")
     path.write_text(path.read_text().replace("Zoom Activity Logs - Overview", "Zoom Activity Logs - Security overview"))
+    # changed content is pushed only with its version bumped (the push runs every check of validate.py)
+    code, out, err = run(capsys, push_dashboards, "--root", str(root))
+    assert code == 1 and "content changed since version" in err and writes(vcr) == ["POST /api/v1/dashboard"]
+    subprocess.run([sys.executable, str(ROOT / "scripts" / "build.py"), "--update-lock", "--root", str(root)],
+                   check=True, capture_output=True)
     code, out, _ = run(capsys, push_dashboards, "--root", str(root))
     assert code == 0 and "update zoom-activity-logs-overview" in out and "Security overview" in out
     code, out, _ = run(capsys, push_dashboards, "--root", str(root))

@@ -92,3 +92,61 @@ def test_script_help_says_the_whole_first_paragraph(script):
     shown = subprocess.run([sys.executable, str(path), "--help"], capture_output=True, text=True, timeout=60)
     assert shown.returncode == 0
     assert first.endswith(".") and first in " ".join(shown.stdout.split())
+
+
+UNREADABLE = {
+    "empty": (b"", "empty (no YAML document, or only comments or null)"),
+    "comments only": (b"# a rule will go here\n", "empty (no YAML document, or only comments or null)"),
+    "null": (b"null\n", "empty (no YAML document, or only comments or null)"),
+    "binary": (b"\x00\x01\x02rule\xff", "a binary file, not text"),
+    "not UTF-8": (b"id: zoom-user-created\nname: caf\xe9\n", "not UTF-8 text (byte 31)"),
+}
+
+
+def scripts_on(root, *extra):
+    """validate.py, build.py --out and push_rules.py --prune on this content, as a user runs them."""
+    env = {"DD_API_KEY": "k", "DD_APP_KEY": "a", "PATH": "/usr/bin:/bin"}
+    run = [
+        subprocess.run([sys.executable, str(ROOT / "scripts" / "validate.py"), "--root", str(root)],
+                       capture_output=True, text=True, timeout=120),
+        subprocess.run([sys.executable, str(ROOT / "scripts" / "build.py"), "--root", str(root),
+                        "--out", str(root / "out")], capture_output=True, text=True, timeout=120),
+        # nothing listens there: a request would fail with another message
+        subprocess.run([sys.executable, str(ROOT / "scripts" / "push_rules.py"), "--root", str(root), "--prune",
+                        "--api-url", "http://127.0.0.1:9"], capture_output=True, text=True, timeout=120, env=env),
+    ]
+    for result in run:
+        assert result.returncode == 1 and "Traceback" not in result.stderr, result.stderr
+    assert not (root / "out").exists()  # no payload written, broken or not
+    return [[line for line in r.stderr.splitlines() if line.startswith("error: ")] for r in run]
+
+
+@pytest.mark.parametrize("kind", sorted(UNREADABLE))
+def test_an_unreadable_rule_file_is_an_error_naming_it_everywhere(repo, kind):
+    content, message = UNREADABLE[kind]
+    (repo / "siem_rules" / "zoom-user-created.yaml").write_bytes(content)
+    validate, build, push = scripts_on(repo)
+    assert f"error: siem_rules/zoom-user-created.yaml: {message}" in validate
+    assert build == validate == push  # the same one-line errors whichever script meets them
+
+
+@pytest.mark.parametrize("old,new,needle", [
+    ("@evt.name:zoom.user.create", "@evt.name:(zoom.user.create", "queries/0/query"),
+    ("@evt.name:zoom.user.create", "@evt.nmae:zoom.user.create", "attribute @evt.nmae is never produced"),
+    ("condition: a > 0", "condition: b > 0", "no query named 'b'"),
+])
+def test_a_bad_query_or_condition_fails_build_and_push_like_validate(repo, old, new, needle):
+    edit(repo / "siem_rules" / "zoom-user-created.yaml", old, new)
+    validate, build, push = scripts_on(repo)
+    assert any(line.startswith("error: siem_rules/zoom-user-created.yaml: ") and needle in line for line in validate), \
+        validate
+    assert build == validate == push
+
+
+def test_a_stray_file_and_an_empty_pack_are_errors(repo):
+    (repo / "siem_rules" / "zoom-new-rule.yml").write_text("id: zoom-new-rule\n")
+    assert "error: siem_rules/zoom-new-rule.yml: not a rule file: each rule is siem_rules/<id>.yaml" in \
+        scripts_on(repo)[0]
+    for path in (repo / "siem_rules").iterdir():
+        path.unlink()
+    assert any("siem_rules: no rules found" in line for line in scripts_on(repo)[2])
