@@ -11,7 +11,6 @@ Standard input is spooled to a temporary file first, for the second pass.
 from __future__ import annotations
 
 import fnmatch
-import re
 import mmap
 import os
 import shutil
@@ -29,6 +28,7 @@ from .errors import ContentError
 from .event import from_ndjson_line, get_path
 from .load import load_pipelines, load_rules, rule_body
 from .processors import compile_pipeline, parse_date
+from .search import Query
 
 SKIPPED_LOG_TYPES = {"health"}
 CHUNK = 2000  # lines per task sent to a pipeline worker
@@ -99,53 +99,13 @@ def select_rules(rules, patterns: list[str] | None):
 
 
 GATED = ("log_type", "evt.name")
-_PLAIN = re.compile(r"[A-Za-z0-9_.]+")
 
 
-def top_level_terms(query: str) -> list[str] | None:
-    """The query's top-level terms when it is a plain conjunction, else None."""
-    terms, depth, quote, escape, current = [], 0, False, False, ""
-    for ch in query:
-        if escape:
-            current += ch
-            escape = False
-            continue
-        if ch == "\\":
-            current += ch
-            escape = True
-            continue
-        if ch == '"':
-            quote = not quote
-        elif not quote and ch == "(":
-            depth += 1
-        elif not quote and ch == ")":
-            depth -= 1
-        if ch.isspace() and depth == 0 and not quote:
-            if current:
-                terms.append(current)
-            current = ""
-            continue
-        current += ch
-    if current:
-        terms.append(current)
-    if any(t in ("OR", "||") for t in terms):
-        return None
-    return terms
-
-
-def query_gates(query: str) -> dict[str, str] | None:
-    """Exact values a query requires of log_type / evt.name (necessary conditions), or
-    None when it requires none of them. Only a plain conjunction's own `@attr:value`
-    terms count: anything under OR, NOT or a wildcard is left to the real matcher."""
-    terms = top_level_terms(query)
-    if terms is None:
-        return None
-    gates = {}
-    for term in terms:
-        for attr in GATED:
-            prefix = f"@{attr}:"
-            if term.startswith(prefix) and _PLAIN.fullmatch(term[len(prefix):]):
-                gates[attr] = term[len(prefix):]
+def query_gates(query: Query) -> dict[str, frozenset] | None:
+    """The exact values a query requires of log_type / evt.name (necessary conditions,
+    derived from its parse, so right under NOT, OR and groups), or None."""
+    needs = query.requires()
+    gates = {attr: needs[attr] for attr in GATED if attr in needs}
     return gates or None
 
 
@@ -161,9 +121,7 @@ _WORKER: dict = {}
 
 def _query_table(rules) -> list[tuple]:
     """(rule index, query name, matcher, gates) of every query of the compiled rules."""
-    return [(n, q.name, q.match, query_gates(raw.get("query", "")))
-            for n, rule in enumerate(rules)
-            for q, raw in zip(rule.queries, rule.body.get("queries") or [])]
+    return [(n, q.name, q.match, query_gates(q.search)) for n, rule in enumerate(rules) for q in rule.queries]
 
 
 def _matches(queries, routes: dict, event: dict, gate: bool) -> list:
@@ -201,7 +159,7 @@ def _gated(queries, routes: dict, event: dict, gate: bool = True):
     route = routes.get(key)
     if route is None:
         values = dict(zip(GATED, key))
-        route = routes[key] = [q for q in queries if q[3] is None or all(values.get(a) == v for a, v in q[3].items())]
+        route = routes[key] = [q for q in queries if q[3] is None or all(values.get(a) in v for a, v in q[3].items())]
     return route
 
 

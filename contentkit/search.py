@@ -413,6 +413,7 @@ def _term_matcher(field: _Field, segs: list | None, phrase: str | None) -> Match
         return match_tag
     # attr / reserved: whole value, case-sensitive, any array element
     pred = _value_predicate(segs, phrase, lower=False)
+    exact = phrase if phrase is not None else (None if _has_wildcard(segs) else _literal(segs))
     values = _path_values(field.name)
     path = field.name
     parts = tuple(path.split("."))
@@ -436,7 +437,7 @@ def _term_matcher(field: _Field, segs: list | None, phrase: str | None) -> Match
             if text is not None and pred(text):
                 return True
         return False
-    return match_value
+    return _requiring(match_value, {path: frozenset({exact})} if exact is not None else {})
 
 
 def _exists_matcher(field: _Field) -> Matcher:
@@ -506,6 +507,38 @@ def _cidr_matcher(path: str, networks: list) -> Matcher:
     return in_networks
 
 
+# What a matcher requires, derived as it is built (so it is right under NOT, OR and
+# groups by construction): {attribute path: the exact string values one of which the
+# attribute must hold} for the event to match at all. `hunt` routes events with it.
+Requires = dict[str, frozenset]
+
+
+def requires(matcher: Matcher) -> Requires:
+    return getattr(matcher, "requires", {})
+
+
+def _requiring(matcher: Matcher, needs: Requires) -> Matcher:
+    if needs and matcher is not _always and matcher is not _never:
+        matcher.requires = needs  # type: ignore[attr-defined]
+    return matcher
+
+
+def _all_required(matchers: list[Matcher]) -> Requires:
+    """AND: every child's requirement holds (the same attribute: both sets at once)."""
+    out: dict[str, frozenset] = {}
+    for m in matchers:
+        for path, values in requires(m).items():
+            out[path] = out[path] & values if path in out else values
+    return out
+
+
+def _any_required(matchers: list[Matcher]) -> Requires:
+    """OR: only what every branch requires, with the values of all branches."""
+    needs = [requires(m) for m in matchers]
+    common = set(needs[0]).intersection(*needs[1:]) if needs else set()
+    return {path: frozenset().union(*(n[path] for n in needs)) for path in common}
+
+
 def _and(matchers: list[Matcher]) -> Matcher:
     if len(matchers) == 1:
         return matchers[0]
@@ -526,7 +559,7 @@ def _and(matchers: list[Matcher]) -> Matcher:
                     ms.sort(key=fails.__getitem__, reverse=True)
                 return False
         return True
-    return all_of
+    return _requiring(all_of, _all_required(matchers))
 
 
 def _or(matchers: list[Matcher]) -> Matcher:
@@ -534,7 +567,7 @@ def _or(matchers: list[Matcher]) -> Matcher:
         return matchers[0]
     if len(matchers) == 2:
         a, b = matchers
-        return lambda event: a(event) or b(event)
+        return _requiring(lambda event: a(event) or b(event), _any_required(matchers))
     ms = tuple(matchers)
 
     def any_of(event: dict) -> bool:
@@ -542,13 +575,13 @@ def _or(matchers: list[Matcher]) -> Matcher:
             if m(event):
                 return True
         return False
-    return any_of
+    return _requiring(any_of, _any_required(matchers))
 
 
 def _not(matcher: Matcher) -> Matcher:
     if matcher is _always:
         return _never
-    return lambda event: not matcher(event)
+    return lambda event: not matcher(event)  # requires nothing: a fresh function has no requirement
 
 
 # --------------------------------------------------------------------------- parser
@@ -994,6 +1027,11 @@ class Query:
     def attributes(self) -> set[str]:
         """Attribute paths named (without '@'); reserved ones by name; tags as 'tag:<key>'."""
         return set(self._attributes)
+
+    def requires(self) -> Requires:
+        """Necessary conditions: {path: exact string values, one of which the attribute must
+        hold} for any event to match (empty when the query requires no exact value)."""
+        return dict(requires(self._match))
 
     def __repr__(self) -> str:
         return f"Query({self.text!r})"

@@ -166,15 +166,28 @@ del subprocess
 
 
 def test_gating_rules_by_log_type_and_event_name_changes_no_signal(tmp_path):
-    from contentkit.hunt import Inputs, query_gates
+    from contentkit.hunt import Inputs
+    from contentkit.hunt import query_gates as gates_of
+    from contentkit.search import compile_query
+
+    def query_gates(text):
+        return gates_of(compile_query(text))
 
     assert query_gates("source:x @log_type:operation @evt.name:zoom.user.delete") == \
-        {"log_type": "operation", "evt.name": "zoom.user.delete"}
-    assert query_gates("source:x @log_type:operation OR @evt.name:a") is None  # under OR: no gate
-    assert query_gates("source:x (@evt.name:a OR @evt.name:b)") is None
-    assert query_gates("source:x @evt.name:zoom.* @log_type:activity") == {"log_type": "activity"}
-    r = run_cli(["collect", "--emulated", "--max-rps", "0",
-                 "--since", (datetime.now(timezone.utc) - timedelta(days=20)).date().isoformat()])
+        {"log_type": {"operation"}, "evt.name": {"zoom.user.delete"}}
+    assert query_gates("source:x @log_type:operation OR @evt.name:a") is None  # neither is required
+    assert query_gates("source:x (@evt.name:a OR @evt.name:b)") == {"evt.name": {"a", "b"}}
+    assert query_gates("source:x @evt.name:(a OR b) @log_type:operation") == \
+        {"evt.name": {"a", "b"}, "log_type": {"operation"}}
+    assert query_gates("source:x @evt.name:zoom.* @log_type:activity") == {"log_type": {"activity"}}
+    # under NOT a term requires nothing (the regex reading took it as required: issue 12)
+    assert query_gates("@log_type:operation NOT @evt.name:zoom.user.delete") == {"log_type": {"operation"}}
+    assert query_gates("@log_type:operation -@evt.name:x -(@evt.name:y)") == {"log_type": {"operation"}}
+    assert query_gates("(@log_type:operation @evt.name:a) OR (@log_type:activity @evt.name:b)") == \
+        {"log_type": {"operation", "activity"}, "evt.name": {"a", "b"}}
+    assert query_gates("@evt.name:a @evt.name:b") == {"evt.name": set()}  # can never match
+    r = run_cli(["collect", "--emulated", "--max-rps", "0",  # a month of emulated records
+                 "--since", (datetime.now(timezone.utc) - timedelta(days=31)).date().isoformat()])
     path = tmp_path / "c.ndjson"
     path.write_bytes(r.stdout)
 
@@ -253,3 +266,30 @@ def test_pushing_only_matched_events_with_their_query_names_equals_pushing_all()
                     matched.push(e, names)
             assert [(s.status, s.group, s.first_seen, s.count) for s in matched.signals] == \
                 [(s.status, s.group, s.first_seen, s.count) for s in everything.signals], rule.id
+
+
+def test_gated_and_ungated_query_hits_agree_on_every_rule_test_event():
+    """For every rule's queries, and queries with NOT, OR and groups over the gated
+    attributes, routing by gates never drops an event the query matches."""
+    from contentkit.detect import compile_rule
+    from contentkit.hunt import _matches, _query_table
+    from contentkit.load import load_pipelines, load_rules, rule_body
+    from contentkit.rule_tests import expand_test_logs, process_logs
+
+    packs = load_pipelines()
+    rules = [compile_rule(rule_body(r)) for r in load_rules()]
+    tricky = ["@log_type:operation NOT @evt.name:zoom.user.delete", "-@evt.name:zoom.user.sign_in",
+              "@log_type:(activity OR operation) -@log_type:activity", "NOT (@log_type:activity)",
+              "(@log_type:operation @evt.name:zoom.user.delete) OR @log_type:activity"]
+    base = rule_body(load_rules()[0])
+    rules += [compile_rule({**base, "queries": [{**base["queries"][0], "query": q}]}) for q in tricky]
+    events = [e for r in load_rules() for c in r.data["tests"] for e in process_logs(expand_test_logs(c["logs"]), packs)]
+    table = _query_table(rules)
+    first_tricky = len(rules) - len(tricky)
+    hits = tricky_hits = 0
+    for event in events:
+        gated, ungated = _matches(table, {}, event, True), _matches(table, {}, event, False)
+        assert gated == ungated, event
+        hits += len(gated)
+        tricky_hits += sum(1 for n, _ in gated if n >= first_tricky)
+    assert hits > len(events) and tricky_hits > 0  # the comparison is not vacuous
