@@ -52,9 +52,14 @@ class _Callback:
 
 
 class _Outcome(threading.Event):
-    """Set when the code exchange is over; `good` if it succeeded (the browser's page says which)."""
+    """Set when the code exchange is over; `good` if it succeeded (the browser's page says
+    which). `answered` is set once the browser has its page."""
 
     good = False
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.answered = threading.Event()
 
 
 def _handler(callback: _Callback, ok: _Outcome):
@@ -68,11 +73,14 @@ def _handler(callback: _Callback, ok: _Outcome):
             callback.arrived.set()
             ok.wait(30)  # answer the browser once the exchange is done
             body = PAGE_OK if ok.is_set() and ok.good else PAGE_BAD
-            self.send_response(200)
-            self.send_header("Content-Type", "text/html; charset=utf-8")
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
+            try:
+                self.send_response(200)
+                self.send_header("Content-Type", "text/html; charset=utf-8")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+            finally:
+                ok.answered.set()
 
         def log_message(self, *args):  # the query holds the code: keep it out of stderr
             pass
@@ -129,6 +137,10 @@ def authorize(acct: AccountConfig, *, open_browser: bool = True, timeout: float 
         return store
     finally:
         done.set()
+        if callback.arrived.is_set():
+            # a failed exchange raises at once: let the handler thread (a daemon, killed at
+            # exit) give the browser its page first
+            done.answered.wait(5)
         server.shutdown()
         server.server_close()
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 import socket
 import stat
 import sys
+import time
 from datetime import timedelta
 
 import httpx
@@ -103,13 +104,21 @@ def test_authorize_refuses_a_forged_redirect_and_a_denial(tmp_path, emu):
     path, env = write_config(tmp_path, emu, port)
     # a "browser" that lands on the callback with another state, as a forged link would
     script = tmp_path / "forged_browser.py"
-    script.write_text(f"import httpx\nhttpx.get('http://127.0.0.1:{port}/callback?code=x&state=attacker', "
-                      "timeout=20)\n")
+    page = tmp_path / "page.html"
+    script.write_text(f"import httpx\nr = httpx.get('http://127.0.0.1:{port}/callback?code=x&state=attacker', "
+                      f"timeout=20)\nopen({str(page)!r}, 'wb').write(b'%d ' % r.status_code + r.content)\n")
     forged = f"{sys.executable} {script} %s"
     r = run_cli(["authorize", "--config", str(path), "--timeout", "30"], {**env, "BROWSER": forged}, timeout=60)
     assert r.returncode == 3 and b"state does not match" in r.stderr, r.stderr.decode()
     assert b"Traceback" not in r.stderr, r.stderr.decode()
     assert not (tmp_path / "tokens.json").exists()
+    # the browser always gets its answer, even though the exchange failed at once
+    for _ in range(50):
+        if page.exists() and page.stat().st_size:
+            break
+        time.sleep(0.1)
+    from collector.authorize import PAGE_BAD
+    assert page.read_bytes() == b"200 " + PAGE_BAD
     emu.config.authorize_deny = True
     r = run_cli(["authorize", "--config", str(path), "--timeout", "30"], env, timeout=60)
     assert r.returncode == 3 and b"did not authorize the app: access_denied" in r.stderr
