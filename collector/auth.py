@@ -12,7 +12,6 @@ import logging
 import threading
 
 import httpx
-import orjson
 from authlib.oauth2.auth import ClientAuth
 from authlib.oauth2.rfc6749 import OAuth2Token
 
@@ -80,7 +79,7 @@ class _TokenAuth:
                 last = f"token endpoint sent {exc}"
                 continue
             status = response.status_code
-            body = _json_or_none(content)
+            body = bounded.json_or_none(content)
             if status == 200:
                 problem = token_problem(body)
                 if problem is None:
@@ -246,10 +245,3 @@ class AuthorizationCodeAuth(_TokenAuth):
             self._store.save(record, _crash=self._crash)
             self._crash("saved")
             return token
-
-
-def _json_or_none(content: bytes):
-    try:
-        return orjson.loads(content)
-    except ValueError:
-        return None

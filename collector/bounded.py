@@ -10,6 +10,7 @@ from __future__ import annotations
 import time
 
 import httpx
+import orjson
 
 # A page of 300 records is about 100 KB, a token answer under 2 KB: these bounds
 # are far beyond any real answer.
@@ -34,3 +35,11 @@ def request(http: httpx.Client, method: str, url: str, **kwargs) -> tuple[httpx.
                 raise TooMuch(f"an answer still arriving after {MAX_BODY_SECONDS:.0f}s")
             chunks.append(chunk)
     return response, b"".join(chunks)
+
+
+def json_or_none(content: bytes):
+    """The body as JSON, or None when it is not JSON (truncated, an HTML error page)."""
+    try:
+        return orjson.loads(content)  # pages are large: the fast parser pays off
+    except ValueError:
+        return None

@@ -15,7 +15,6 @@ from dataclasses import dataclass
 from datetime import date, datetime, timezone
 
 import httpx
-import orjson
 
 from . import bounded
 from .auth import ServerToServerAuth
@@ -140,7 +139,7 @@ class ZoomClient:
             if response is not None:
                 status = response.status_code
                 tracking = response.headers.get("x-zm-trackingid", "-")
-                body = _json(content)
+                body = bounded.json_or_none(content)
                 if status == 200:
                     # only a success tells today's remaining cap; a 429's "0" is
                     # stale once its Retry-After has been waited out
@@ -249,13 +248,6 @@ def page_problem(report: Report, body) -> str | None:
     if token is not None and not isinstance(token, str):
         return f"next_page_token is a {type(token).__name__}, not a string"
     return None
-
-
-def _json(content: bytes):
-    try:
-        return orjson.loads(content)  # pages are large: the fast parser pays off
-    except ValueError:
-        return None
 
 
 def _describe(body) -> str:

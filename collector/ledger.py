@@ -92,13 +92,13 @@ class Ledger:
             self.db.execute("PRAGMA synchronous=NORMAL")
             self._check_meta()
         except sqlite3.DatabaseError as exc:
-            self._abandon()
+            self.close()
             raise StateError(f"state file {self.path}: not a readable state database ({exc})") from None
         except OSError as exc:
-            self._abandon()
+            self.close()
             raise StateError(f"state file {self.path}: {exc.strerror or exc}") from None
         except StateError:
-            self._abandon()
+            self.close()
             raise
 
     # -- lifecycle -------------------------------------------------------------------
@@ -148,12 +148,6 @@ class Ledger:
             fcntl.flock(self._lock_fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
             raise StateError(f"state file {self.path} is in use by another collector") from None
-
-    def _abandon(self) -> None:
-        if self._db is not None:
-            self._db.close()
-            self._db = None
-        self._release_lock()
 
     def _release_lock(self) -> None:
         # After the database is closed: closing any descriptor of the file drops

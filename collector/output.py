@@ -80,11 +80,6 @@ class Sink:
             raise UsageError(f"--output: cannot open {path}: {exc.strerror}") from None
         return cls(stream, durable=True, owned=True)
 
-    @property
-    def tracks_reader(self) -> bool:
-        """True when `delivered` is what the reader took, not what the kernel accepted."""
-        return self._pipe is not None
-
     def write_batch(self, lines: list[bytes], on_offsets: Callable[[list[int]], None] | None = None) -> None:
         """Write and flush the lines. `on_offsets` first learns the output offset at which
         each line will end (so counts can wait for the reader to get that far)."""

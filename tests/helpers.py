@@ -114,3 +114,27 @@ class EmulatedRun:
     def close(self):
         self.ledger.close()
         self.http.close()
+
+
+# A "browser" for authorize: follows Zoom's consent redirect to the collector's listener.
+BROWSER = f"{sys.executable} -c \"import httpx,sys; httpx.get(sys.argv[1], follow_redirects=True, timeout=20)\" %s"
+
+
+def auth_code_config(tmp_path, emu, redirect_port, client_id, client_secret):
+    """A config with one authorization_code account on the emulator, and the environment
+    its secrets come from: (path, env)."""
+    path = tmp_path / "accounts.yaml"
+    path.write_text(f"""version: 1
+accounts:
+  - name: user-app
+    auth: authorization_code
+    client_id: {{env: APP_CLIENT}}
+    client_secret: {{env: APP_SECRET}}
+    api_url: {emu.api_url}
+    oauth_url: {emu.base_url}
+    token_file: tokens.json
+    state: state.sqlite3
+    redirect_uri: http://127.0.0.1:{redirect_port}/callback
+    max_rps: 0
+""")
+    return path, {"APP_CLIENT": client_id, "APP_SECRET": client_secret, "BROWSER": BROWSER}

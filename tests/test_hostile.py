@@ -301,22 +301,26 @@ def read_exactly(fd: int, size: int) -> bytes:
     return data
 
 
+def backfill_into_a_pipe(emu, state, days: int, stderr) -> tuple[subprocess.Popen, list[str]]:
+    """`collect --since` with stdout a pipe this test reads, and its arguments (for run_cli)."""
+    args = ["collect", "--since", (TODAY - timedelta(days=days)).isoformat(), "--state", str(state),
+            "--max-rps", "0"]
+    proc = subprocess.Popen([sys.executable, "-m", "collector", *args], env={**os.environ, **emulator_env(emu)},
+                            stdout=subprocess.PIPE, stderr=stderr)
+    return proc, args
+
+
 @pytest.mark.parametrize("taken", [1, 5_000, 150_000])
 def test_a_reader_that_dies_loses_nothing_it_did_not_take(tmp_path, taken):
     with Emulator(small(activity_per_day=300)) as emu:
-        state = tmp_path / "s.sqlite3"
-        since = (TODAY - timedelta(days=20)).isoformat()
-        args = [sys.executable, "-m", "collector", "collect", "--since", since, "--state", str(state),
-                "--max-rps", "0"]
-        proc = subprocess.Popen(args, env={**os.environ, **emulator_env(emu)}, stdout=subprocess.PIPE,
-                                stderr=subprocess.PIPE)
+        proc, args = backfill_into_a_pipe(emu, tmp_path / "s.sqlite3", 20, subprocess.PIPE)
         got = read_exactly(proc.stdout.fileno(), taken)
         proc.stdout.close()  # the reader dies with the rest of the pipe unread
         err = proc.stderr.read().decode()
         proc.stderr.close()
         assert proc.wait(timeout=60) == 6, err
         took = read_ndjson(got[:got.rfind(b"\n") + 1])  # whole lines only: a cut line was not delivered
-        rest = run_cli(args[3:], emulator_env(emu))
+        rest = run_cli(args, emulator_env(emu))
         assert rest.returncode == 0, rest.stderr
         # exactly once: what the reader took plus the next run is the truth, no loss, no repeat
         assert_exactly(took + read_ndjson(rest.stdout), emulated_truth(emu, TODAY - timedelta(days=20), TODAY))
@@ -324,19 +328,14 @@ def test_a_reader_that_dies_loses_nothing_it_did_not_take(tmp_path, taken):
 
 def test_a_clean_end_waits_for_the_reader_to_drain_the_pipe(tmp_path):
     with Emulator(small()) as emu:
-        state = tmp_path / "s.sqlite3"
-        since = (TODAY - timedelta(days=10)).isoformat()
-        args = [sys.executable, "-m", "collector", "collect", "--since", since, "--state", str(state),
-                "--max-rps", "0"]
-        proc = subprocess.Popen(args, env={**os.environ, **emulator_env(emu)}, stdout=subprocess.PIPE,
-                                stderr=subprocess.DEVNULL)
+        proc, args = backfill_into_a_pipe(emu, tmp_path / "s.sqlite3", 10, subprocess.DEVNULL)
         time.sleep(3)  # the collector has written everything that fits in the pipe and waits
         assert proc.poll() is None  # it does not count lines the reader has not taken
         out = proc.stdout.read()
         proc.stdout.close()
         assert proc.wait(timeout=60) == 0
         assert_exactly(read_ndjson(out), emulated_truth(emu, TODAY - timedelta(days=10), TODAY))
-        again = run_cli(args[3:], emulator_env(emu))
+        again = run_cli(args, emulator_env(emu))
         assert again.returncode == 0 and again.stdout == b""
 
 

@@ -21,10 +21,9 @@ from collector.errors import AuthError, StateError
 from collector.retry import Waiter
 from collector.tokenstore import TokenStore
 from collector.windows import utc_today
-from helpers import multiset, read_ndjson, run_cli, zoom_fields
+from helpers import auth_code_config, multiset, read_ndjson, run_cli, zoom_fields
 
 # A "browser" that follows the authorize URL's redirects, as a user clicking Allow would.
-BROWSER = f"{sys.executable} -c \"import httpx,sys; httpx.get(sys.argv[1], follow_redirects=True, timeout=20)\" %s"
 
 
 def free_port() -> int:
@@ -41,21 +40,7 @@ def emu():
 
 
 def write_config(tmp_path, emu, port):
-    path = tmp_path / "accounts.yaml"
-    path.write_text(f"""version: 1
-accounts:
-  - name: user-app
-    auth: authorization_code
-    client_id: {{env: APP_CLIENT}}
-    client_secret: {{env: APP_SECRET}}
-    api_url: {emu.api_url}
-    oauth_url: {emu.base_url}
-    token_file: tokens.json
-    state: state.sqlite3
-    redirect_uri: http://127.0.0.1:{port}/callback
-    max_rps: 0
-""")
-    return path, {"APP_CLIENT": emu.config.client_id, "APP_SECRET": emu.config.client_secret, "BROWSER": BROWSER}
+    return auth_code_config(tmp_path, emu, port, emu.config.client_id, emu.config.client_secret)
 
 
 def authorized(tmp_path, emu):

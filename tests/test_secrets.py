@@ -29,7 +29,7 @@ from pathlib import Path
 
 import orjson
 import pytest
-from helpers import clean_env, emulator_env, read_ndjson, run_cli
+from helpers import auth_code_config, clean_env, emulator_env, read_ndjson, run_cli
 
 from collector.emulator import Emulator, EmulatorConfig
 from collector.emulator.faults import KINDS as FAULT_KINDS
@@ -50,7 +50,6 @@ STALE_ACCESS_TOKEN = "PLANTED-access-token-from-the-file-8c20f7"
 SMALL = {"users": 5, "activity_per_day": 20, "operation_per_day": 5, "history_days": 3}
 
 # A "browser" that follows the authorize URL's redirects, as a user clicking Allow would.
-BROWSER = f"{sys.executable} -c \"import httpx,sys; httpx.get(sys.argv[1], follow_redirects=True, timeout=20)\" %s"
 
 
 # ---- the planted secrets --------------------------------------------------------------------
@@ -446,21 +445,7 @@ APP_ID = "planted-general-app"
 
 
 def write_auth_code_config(tmp_path, emu, redirect_port) -> tuple[Path, dict]:
-    path = tmp_path / "accounts.yaml"
-    path.write_text(f"""version: 1
-accounts:
-  - name: user-app
-    auth: authorization_code
-    client_id: {{env: APP_CLIENT}}
-    client_secret: {{env: APP_SECRET}}
-    api_url: {emu.api_url}
-    oauth_url: {emu.base_url}
-    token_file: tokens.json
-    state: state.sqlite3
-    redirect_uri: http://127.0.0.1:{redirect_port}/callback
-    max_rps: 0
-""")
-    return path, {"APP_CLIENT": APP_ID, "APP_SECRET": CLIENT_SECRET, "BROWSER": BROWSER}
+    return auth_code_config(tmp_path, emu, redirect_port, APP_ID, CLIENT_SECRET)
 
 
 def plant_token_file(path: Path, access_expires_at: int) -> None:
