@@ -26,10 +26,8 @@ import tempfile
 import time
 from datetime import timedelta
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-sys.path.insert(0, ROOT)
 
-from collector.windows import oldest_readable, utc_today  # noqa: E402
+from collector.windows import oldest_readable, utc_today
 
 HISTORY_DAYS = 183
 
@@ -55,7 +53,7 @@ def run(volume: int, workdir: str, sink: str = "file") -> dict:
     per_day = volume / HISTORY_DAYS / 2
     port = free_port()
     emu = subprocess.Popen(
-        [sys.executable, "-m", "collector", "emulator", "--port", str(port), "--seed", "1",
+        [sys.executable, "-m", "zoom_activity_logs", "emulator", "--port", str(port), "--seed", "1",
          "--activity-per-day", str(per_day), "--operation-per-day", str(per_day)],
         stderr=subprocess.DEVNULL,
     )
@@ -72,7 +70,7 @@ def run(volume: int, workdir: str, sink: str = "file") -> dict:
         with open(out_path, "wb") as out, open(out_path + ".err", "wb") as err:
             reader = None
             proc = subprocess.Popen(
-                [sys.executable, "-m", "collector", "collect", "--since", since.isoformat(), "--state", state,
+                [sys.executable, "-m", "zoom_activity_logs", "collect", "--since", since.isoformat(), "--state", state,
                  "--max-rps", "0"],
                 stdout=out if sink == "file" else subprocess.PIPE, stderr=err, env=env,
             )

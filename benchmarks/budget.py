@@ -24,10 +24,8 @@ import time
 import urllib.request
 from datetime import timedelta
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-sys.path.insert(0, ROOT)
 
-from collector.windows import utc_today  # noqa: E402
+from collector.windows import utc_today
 
 PRO_QPS, PRO_DAILY = 10, 30_000
 
@@ -46,7 +44,7 @@ def stats(port: int) -> dict:
 def run(budget: float, days: int, workdir: str) -> dict:
     port = free_port()
     emu = subprocess.Popen(
-        [sys.executable, "-m", "collector", "emulator", "--port", str(port), "--seed", "3",
+        [sys.executable, "-m", "zoom_activity_logs", "emulator", "--port", str(port), "--seed", "3",
          "--activity-per-day", "3000", "--operation-per-day", "600",
          "--qps-limit", str(PRO_QPS), "--daily-limit", str(PRO_DAILY)],
         stderr=subprocess.DEVNULL,
@@ -66,7 +64,7 @@ def run(budget: float, days: int, workdir: str) -> dict:
                "ZOOM_OAUTH_TOKEN_URL": f"http://127.0.0.1:{port}/oauth/token"}
         since = utc_today() - timedelta(days=days)
         out = os.path.join(workdir, f"out-{budget}.ndjson")
-        args = [sys.executable, "-m", "collector", "collect", "--since", since.isoformat(), "--output", out,
+        args = [sys.executable, "-m", "zoom_activity_logs", "collect", "--since", since.isoformat(), "--output", out,
                 "--state", os.path.join(workdir, f"s-{budget}.sqlite3"), "--max-rps", str(budget), "--quiet"]
         started = time.perf_counter()
         done = subprocess.run(args, env=env, capture_output=True)

@@ -51,13 +51,12 @@ from pathlib import Path
 
 import orjson
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-if ROOT not in sys.path:
-    sys.path.insert(0, ROOT)
+from collector.collect import PAGE_SIZES
+from collector.records import fingerprint, record_id, utc_day
+from emulator import Emulator, EmulatorConfig
 
-from collector.collect import PAGE_SIZES  # noqa: E402
-from collector.emulator import Emulator, EmulatorConfig  # noqa: E402
-from collector.records import fingerprint, record_id, utc_day  # noqa: E402
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
 
 MAX_BATCH = max(PAGE_SIZES)  # one page's new lines: what one kill may repeat at most
 PROJECT_FIELDS = ("log_type", "account", "record_id")
@@ -521,7 +520,7 @@ def campaign(s: Settings, workdir: Path, log=lambda text: None) -> Outcome:
             err_path = workdir / f"run-{run.index:03d}.err"
             t0 = time.monotonic()
             with open(err_path, "wb") as err:
-                proc = subprocess.Popen([sys.executable, "-m", "collector", *args], cwd=ROOT, env=env,
+                proc = subprocess.Popen([sys.executable, "-m", "zoom_activity_logs", *args], cwd=ROOT, env=env,
                                         stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=err)
                 try:
                     run.killed = _watch(proc, kind, params, out, emu)
@@ -542,7 +541,7 @@ def campaign(s: Settings, workdir: Path, log=lambda text: None) -> Outcome:
         err_path = workdir / f"run-{run.index:03d}.err"
         t0 = time.monotonic()
         with open(err_path, "wb") as err:
-            proc = subprocess.run([sys.executable, "-m", "collector", *base, "--since", since_full.isoformat()],
+            proc = subprocess.run([sys.executable, "-m", "zoom_activity_logs", *base, "--since", since_full.isoformat()],
                                   cwd=ROOT, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=err,
                                   timeout=s.final_timeout)
         run.returncode = proc.returncode

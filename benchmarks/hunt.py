@@ -22,12 +22,10 @@ from datetime import timedelta
 
 import orjson
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-sys.path.insert(0, ROOT)
 
-from collector.emulator import Emulator, EmulatorConfig  # noqa: E402
-from collector.records import record_id  # noqa: E402
-from collector.windows import utc_today  # noqa: E402
+from emulator import Emulator, EmulatorConfig
+from collector.records import record_id
+from collector.windows import utc_today
 
 DAYS = 183
 
@@ -64,7 +62,7 @@ def main() -> None:
         print(f"input: {n:,} lines, {os.path.getsize(path) / 1e6:,.0f} MB", flush=True)
         started = time.perf_counter()
         with open(os.path.join(tmp, "signals.ndjson"), "wb") as out, open(os.path.join(tmp, "err"), "wb") as err:
-            proc = subprocess.Popen([sys.executable, "-m", "collector", "hunt", path, "--format", "json"],
+            proc = subprocess.Popen([sys.executable, "-m", "zoom_activity_logs", "hunt", path, "--format", "json"],
                                     stdout=out, stderr=err)
             _, status, usage = os.wait4(proc.pid, 0)
         elapsed = time.perf_counter() - started

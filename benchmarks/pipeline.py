@@ -15,15 +15,13 @@ import sys
 import time
 from datetime import timedelta
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-sys.path.insert(0, ROOT)
 
-from collector.emulator import Emulator, EmulatorConfig  # noqa: E402
-from collector.windows import utc_today  # noqa: E402
-from contentkit.event import from_ndjson_line  # noqa: E402
-from contentkit.geoip import GeoIP  # noqa: E402
-from contentkit.load import load_pipelines  # noqa: E402
-from contentkit.processors import compile_pipeline  # noqa: E402
+from emulator import Emulator, EmulatorConfig
+from collector.windows import utc_today
+from contentkit.event import from_ndjson_line
+from contentkit.geoip import GeoIP
+from contentkit.load import load_pipelines
+from contentkit.processors import compile_pipeline
 
 
 def sample_lines(n: int) -> list[dict]:

@@ -1,4 +1,8 @@
-"""Command line: `zoom-activity-logs collect | emulator`.
+"""Command line of the collector: `collect` and `authorize`.
+
+The `zoom-activity-logs` command (zoom_activity_logs.cli) adds `demo`, `hunt`,
+`emulator` and `collect --emulated` on top of this parser; the collector itself
+imports neither the content kit nor the emulator.
 
 Errors a user can cause end with one line on stderr and a documented exit code
 (see collector.errors.EXIT_CODES); no traceback.
@@ -12,12 +16,13 @@ import math
 import os
 import signal
 import sys
-import tempfile
 import threading
+from collections.abc import Callable
+from contextlib import AbstractContextManager, ExitStack
 from pathlib import Path
 
 from . import __version__
-from .config import account_for_emulator, account_from_env, check_state_paths, check_value, load_config
+from .config import AccountConfig, account_from_env, check_state_paths, check_value, load_config
 from .errors import EXIT_CODES, CollectorError, OutputClosed, UsageError
 from .output import Sink
 from .records import LOG_TYPES
@@ -67,7 +72,8 @@ def _number(text: str) -> float:
     return value
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser() -> tuple[argparse.ArgumentParser, argparse._SubParsersAction]:
+    """The parser and its subcommands (the full command adds its own to them)."""
     parser = argparse.ArgumentParser(
         prog="zoom-activity-logs",
         description="Collect Zoom sign-in/sign-out and operation logs exactly once, as NDJSON.",
@@ -109,8 +115,6 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("--account-name", default=None,
                    help="name written in each line's `account` field and of the state file (default: "
                         "$ZOOM_ACCOUNT_NAME, else default); a config file names its accounts itself")
-    c.add_argument("--emulated", action="store_true",
-                   help="collect from the built-in emulated Zoom account (no credentials needed)")
     verbosity = c.add_mutually_exclusive_group()
     verbosity.add_argument("--quiet", action="store_true", help="only warnings and errors on stderr")
     verbosity.add_argument("--verbose", action="store_true", help="debug output on stderr")
@@ -124,30 +128,15 @@ def build_parser() -> argparse.ArgumentParser:
     a.add_argument("--timeout", type=_seconds, default=300.0,
                    help="seconds to wait for the browser's redirect (default: 300)")
 
-    d = sub.add_parser("demo", help="see it work: an emulated intrusion collected, normalized and detected locally")
-    d.add_argument("--out", metavar="DIR", default="zoom-activity-logs-demo",
-                   help="where the raw, normalized and signal files go (default: ./zoom-activity-logs-demo)")
-
-    h = sub.add_parser("hunt", help="replay collected NDJSON through the pipeline and the detection rules, locally")
-    h.add_argument("files", nargs="*", metavar="FILE", help="NDJSON written by `collect` ('-' or none: stdin)")
-    h.add_argument("--rules", action="append", metavar="ID",
-                   help="only these rules (ids or shell globs, comma-separated or repeated; default: all)")
-    h.add_argument("--since", metavar="DAY|TIME", help="only records at or after (YYYY-MM-DD or ISO 8601, UTC)")
-    h.add_argument("--until", metavar="DAY|TIME", help="only records at or before (a day includes all of it)")
-    h.add_argument("--geoip-db", metavar="PATH", help="MaxMind GeoIP2/GeoLite2 City .mmdb (default: the bundled "
-                                                      "table of documentation networks, for the emulator)")
-    h.add_argument("--format", choices=("auto", "json", "table"), default="auto",
-                   help="JSON lines, or a table (auto: a table when stdout is a terminal)")
-    h.add_argument("--events", metavar="FILE", help="also write every normalized event to FILE (NDJSON)")
-
-    e = sub.add_parser("emulator", help="serve an emulated Zoom account on 127.0.0.1 for testing")
-    from .emulator.cli import add_arguments
-
-    add_arguments(e)
-    return parser
+    return parser, sub
 
 
-def run_collect(args: argparse.Namespace, stop: threading.Event) -> int:
+# `collect --emulated`: given the account's name, a context manager yielding an account
+# on a running emulator (the full command supplies it; the collector has no emulator)
+EmulatedAccount = Callable[[str], AbstractContextManager[AccountConfig]]
+
+
+def run_collect(args: argparse.Namespace, stop: threading.Event, emulated: EmulatedAccount | None = None) -> int:
     today = utc_today()
     since = parse_day(args.since, "--since") if args.since else None
     until = parse_day(args.until, "--until") if args.until else None
@@ -155,7 +144,10 @@ def run_collect(args: argparse.Namespace, stop: threading.Event) -> int:
         raise UsageError("--until needs --since")
     if since and until is None:
         until = today
-    if args.config and args.emulated:
+    use_emulator = getattr(args, "emulated", False)
+    if use_emulator and emulated is None:
+        raise UsageError("--emulated needs the zoom-activity-logs command")
+    if args.config and use_emulator:
         raise UsageError("--config and --emulated exclude each other")
     if args.interval is not None and not args.follow:
         raise UsageError("--interval applies to --follow only")
@@ -179,85 +171,48 @@ def run_collect(args: argparse.Namespace, stop: threading.Event) -> int:
         # the name becomes the state file's name: no path may be built from it
         check_value("account/properties/name", account_name, shown_as)
 
-    emulator = None
-    tmpdir = None
-    if args.config:
-        accounts = load_config(args.config)
-        if args.account:
-            wanted = set(args.account)
-            unknown = wanted - {a.name for a in accounts}
-            if unknown:
-                raise UsageError(f"--account: {', '.join(sorted(unknown))} not in {args.config}")
-            accounts = [a for a in accounts if a.name in wanted]
-        if args.state and len(accounts) > 1:
-            raise UsageError("--state names one account's state file; set `state:` per account in the config")
-    elif args.emulated:
-        from .emulator import Emulator, EmulatorConfig
+    with ExitStack() as resources:  # the emulator, if any, stops on every way out
+        if args.config:
+            accounts = load_config(args.config)
+            if args.account:
+                wanted = set(args.account)
+                unknown = wanted - {a.name for a in accounts}
+                if unknown:
+                    raise UsageError(f"--account: {', '.join(sorted(unknown))} not in {args.config}")
+                accounts = [a for a in accounts if a.name in wanted]
+            if args.state and len(accounts) > 1:
+                raise UsageError("--state names one account's state file; set `state:` per account in the config")
+        elif use_emulator and emulated is not None:
+            accounts = [resources.enter_context(emulated(account_name))]
+        else:
+            accounts = [account_from_env(account_name)]
 
-        emulator = Emulator(EmulatorConfig())
-        emulator.start()
-        accounts = [account_for_emulator(account_name, emulator)]
-        if not args.state:
-            tmpdir = tempfile.TemporaryDirectory(prefix="zoom-activity-logs-")
-            accounts[0].state = Path(tmpdir.name) / "emulated.sqlite3"
-            log.info("emulated account: state kept in a temporary file; pass --state to keep it between runs")
-    else:
-        accounts = [account_from_env(account_name)]
+        # command-line flags win over the config file's values
+        for acct in accounts:
+            if args.state:
+                acct.state = Path(args.state)
+            if args.log_type:
+                acct.log_types = LOG_TYPES if args.log_type == "all" else (args.log_type,)
+            if args.category:
+                acct.category = args.category
+            if args.lookback_days is not None:
+                acct.lookback_days = args.lookback_days
+            if args.max_rps is not None:
+                acct.max_rps = args.max_rps
+            if args.daily_reserve is not None:
+                acct.daily_reserve = args.daily_reserve
+            if acct.category and "operation" not in acct.log_types:
+                raise UsageError(f"{acct.name}: a category filter applies to operation logs; "
+                                 "use --log-type operation or all")
 
-    # command-line flags win over the config file's values
-    for acct in accounts:
-        if args.state:
-            acct.state = Path(args.state)
-        if args.log_type:
-            acct.log_types = LOG_TYPES if args.log_type == "all" else (args.log_type,)
-        if args.category:
-            acct.category = args.category
-        if args.lookback_days is not None:
-            acct.lookback_days = args.lookback_days
-        if args.max_rps is not None:
-            acct.max_rps = args.max_rps
-        if args.daily_reserve is not None:
-            acct.daily_reserve = args.daily_reserve
-        if acct.category and "operation" not in acct.log_types:
-            raise UsageError(f"{acct.name}: a category filter applies to operation logs; "
-                             "use --log-type operation or all")
-
-    check_state_paths(accounts, default_state_path)
-    job = Job(since=since, until=until, follow=args.follow, interval=args.interval or 60.0, health=args.health,
-              retries=args.retries or DEFAULT_RETRIES, keep_going=len(accounts) > 1, progress=not args.quiet)
-    sink = Sink.file(args.output) if args.output else Sink.stdout()
-    try:
-        return run_accounts(accounts, sink, job, stop, today)
-    finally:
-        sink.close()
-        if emulator:
-            emulator.stop()
-        if tmpdir:
-            tmpdir.cleanup()
-
-
-def run_demo_command(args: argparse.Namespace, stop: threading.Event) -> int:
-    from contentkit.hunt import render_table
-
-    from .demo import EXPECTED, run_demo
-
-    logging.getLogger("zoom-activity-logs").setLevel(logging.WARNING)  # the table is the demo's output
-    result = run_demo(Path(args.out), stop)
-    story = [f for f in result.findings if f.rule_id in EXPECTED and EXPECTED[f.rule_id] in
-             map(str, f.signal.group.values())]
-    others = len(result.findings) - len(story)
-    print(f"Collected {result.records:,} records from the emulated account (a month of routine, then an intrusion);")
-    print("ran the Datadog pipeline and all detection rules locally. Signals of the intrusion:\n")
-    print(render_table(story))
-    missed = [rule for rule, ok in result.expected_fired.items() if not ok]
-    print(f"\n{len(EXPECTED) - len(missed)} of {len(EXPECTED)} expected detections fired"
-          + (f"; missed: {', '.join(missed)}" if missed else "")
-          + (f"; {others} other signals from the background's travellers ({result.signals})" if others else ""))
-    print(f"\nraw records (as shipped):    {result.raw}")
-    print(f"normalized events:           {result.normalized}")
-    print(f"signals (JSON lines):        {result.signals}")
-    print(f"hunt over them yourself:     zoom-activity-logs hunt {result.raw}")
-    return 0 if not missed else 1
+        check_state_paths(accounts, default_state_path)
+        job = Job(since=since, until=until, follow=args.follow, interval=args.interval or 60.0, health=args.health,
+                  retries=args.retries or DEFAULT_RETRIES, keep_going=len(accounts) > 1, progress=not args.quiet)
+        sink = Sink.file(args.output) if args.output else Sink.stdout()
+        try:
+            return run_accounts(accounts, sink, job, stop, today)
+        finally:
+            sink.close()
 
 
 def run_authorize(args: argparse.Namespace, stop: threading.Event) -> int:
@@ -293,9 +248,15 @@ def _install_signal_handlers(stop: threading.Event) -> None:
     signal.signal(signal.SIGTERM, handler)
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = build_parser()
-    args = parser.parse_args(argv)
+Command = Callable[[argparse.Namespace, threading.Event], int]
+
+
+def main(argv: list[str] | None = None, parser: argparse.ArgumentParser | None = None,
+         commands: dict[str, Command] | None = None) -> int:
+    """Run a command line: `parser` and `commands` extend the collector's own (the full
+    `zoom-activity-logs` command passes its `demo`, `hunt`, `emulator` and `collect`)."""
+    args = (parser or build_parser()[0]).parse_args(argv)
+    handlers: dict[str, Command] = {"collect": run_collect, "authorize": run_authorize, **(commands or {})}
     level = logging.INFO
     if getattr(args, "quiet", False):
         level = logging.WARNING
@@ -309,20 +270,7 @@ def main(argv: list[str] | None = None) -> int:
     stop = threading.Event()
     _install_signal_handlers(stop)
     try:
-        if args.command == "emulator":
-            from .emulator.cli import config_from_args, serve_forever
-
-            serve_forever(config_from_args(args))
-            return 0
-        if args.command == "demo":
-            return run_demo_command(args, stop)
-        if args.command == "hunt":
-            from .hunting import run_hunt
-
-            return run_hunt(args)
-        if args.command == "authorize":
-            return run_authorize(args, stop)
-        return run_collect(args, stop)
+        return handlers[args.command](args, stop)
     except Stopped as exc:
         log.warning("%s", exc)
         return exc.exit_code

@@ -222,10 +222,3 @@ def account_from_env(name: str, env: Mapping[str, str] | None = None) -> Account
         client_id=env["ZOOM_CLIENT_ID"].strip(), client_secret=env["ZOOM_CLIENT_SECRET"].strip(),
         api_url=api_url, token_url=token_url, names={"api_url": "ZOOM_API_URL", "token_url": "ZOOM_OAUTH_TOKEN_URL"},
     )
-
-
-def account_for_emulator(name: str, emu, **settings) -> AccountConfig:
-    """A Server-to-Server account on a running local emulator (--emulated, demo)."""
-    cfg = emu.config
-    return AccountConfig(name=name, auth="server_to_server", account_id=cfg.account_id, client_id=cfg.client_id,
-                         client_secret=cfg.client_secret, api_url=emu.api_url, token_url=emu.token_url, **settings)

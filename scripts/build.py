@@ -16,13 +16,11 @@ import json
 import sys
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-
-from contentkit.load import (  # noqa: E402
+from contentkit.load import (
     ROOT, dashboard_body, load_dashboards, load_pipelines, load_rules, pipeline_body, rule_body,
 )
-from contentkit.rule_tests import remote_test_payloads  # noqa: E402
-from contentkit.validate import refuse_invalid  # noqa: E402
+from contentkit.rule_tests import remote_test_payloads
+from contentkit.validate import refuse_invalid
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -14,12 +14,10 @@ import re
 import sys
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-
-from contentkit.datadog_api import DatadogClient, DatadogError  # noqa: E402
-from contentkit.load import DASHBOARD_MARK, ROOT, dashboard_body, load_dashboards  # noqa: E402
-from contentkit.validate import refuse_invalid  # noqa: E402
-from contentkit.push import plan, show_plan  # noqa: E402
+from contentkit.datadog_api import DatadogClient, DatadogError
+from contentkit.load import DASHBOARD_MARK, ROOT, dashboard_body, load_dashboards
+from contentkit.validate import refuse_invalid
+from contentkit.push import plan, show_plan
 
 DASHBOARDS = "/api/v1/dashboard"
 _MARK = re.compile(re.escape(DASHBOARD_MARK) + r": pack_id:(\S+) version:")

@@ -15,12 +15,10 @@ import argparse
 import sys
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-
-from contentkit.datadog_api import DatadogClient, DatadogError  # noqa: E402
-from contentkit.load import ROOT, load_pipelines, pipeline_body  # noqa: E402
-from contentkit.validate import refuse_invalid  # noqa: E402
-from contentkit.push import plan, tag_value  # noqa: E402
+from contentkit.datadog_api import DatadogClient, DatadogError
+from contentkit.load import ROOT, load_pipelines, pipeline_body
+from contentkit.validate import refuse_invalid
+from contentkit.push import plan, tag_value
 
 PIPELINES = "/api/v1/logs/config/pipelines"
 ORDER = "/api/v1/logs/config/pipeline-order"

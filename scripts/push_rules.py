@@ -15,13 +15,11 @@ import json
 import sys
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-
-from contentkit.datadog_api import DatadogClient, DatadogError  # noqa: E402
-from contentkit.load import ROOT, load_pipelines, load_rules, rule_body  # noqa: E402
-from contentkit.validate import refuse_invalid  # noqa: E402
-from contentkit.push import plan, show_plan  # noqa: E402
-from contentkit.rule_tests import remote_test_payloads  # noqa: E402
+from contentkit.datadog_api import DatadogClient, DatadogError
+from contentkit.load import ROOT, load_pipelines, load_rules, rule_body
+from contentkit.validate import refuse_invalid
+from contentkit.push import plan, show_plan
+from contentkit.rule_tests import remote_test_payloads
 
 RULES = "/api/v2/security_monitoring/rules"
 

@@ -8,10 +8,8 @@ import argparse
 import sys
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-
-from contentkit.load import ROOT  # noqa: E402
-from contentkit.validate import validate_all  # noqa: E402
+from contentkit.load import ROOT
+from contentkit.validate import validate_all
 
 
 def main(argv: list[str] | None = None) -> int:

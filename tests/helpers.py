@@ -39,7 +39,7 @@ def run_cli(args, env_extra=None, timeout=120, **kw) -> subprocess.CompletedProc
     env = {k: v for k, v in os.environ.items() if not k.startswith("ZOOM_")}
     env.update(env_extra or {})
     return subprocess.run(
-        [sys.executable, "-m", "collector", *args], capture_output=True, env=env, timeout=timeout, **kw
+        [sys.executable, "-m", "zoom_activity_logs", *args], capture_output=True, env=env, timeout=timeout, **kw
     )
 
 

@@ -11,7 +11,7 @@ from datetime import timedelta
 
 import pytest
 
-from collector.emulator import Emulator, EmulatorConfig
+from emulator import Emulator, EmulatorConfig
 from collector.windows import utc_today
 from helpers import multiset, read_ndjson, run_cli, zoom_fields
 
@@ -99,7 +99,7 @@ def test_follow_keeps_polling_the_healthy_account_and_reports_the_broken_one(tmp
     out = tmp_path / "out.ndjson"
     from helpers import clean_env
 
-    proc = subprocess.Popen([sys.executable, "-m", "collector", "collect", "--config", str(path), "--follow",
+    proc = subprocess.Popen([sys.executable, "-m", "zoom_activity_logs", "collect", "--config", str(path), "--follow",
                              "--interval", "1", "--health", "--output", str(out)],
                             env={**clean_env(), **env}, stderr=subprocess.PIPE)
     deadline = time.time() + 40

@@ -9,7 +9,7 @@ from datetime import timedelta
 
 import pytest
 
-from collector.emulator import Emulator, EmulatorConfig
+from emulator import Emulator, EmulatorConfig
 from collector.windows import oldest_readable, utc_today
 from helpers import emulator_env, multiset, read_ndjson, run_cli, zoom_fields
 
@@ -120,7 +120,7 @@ def test_emulated_flag_needs_no_credentials():
 
 def test_reader_going_away_exits_6_without_traceback(tmp_path):
     state = tmp_path / "s.sqlite3"
-    proc = subprocess.Popen([sys.executable, "-m", "collector", "collect", "--emulated", "--state", str(state),
+    proc = subprocess.Popen([sys.executable, "-m", "zoom_activity_logs", "collect", "--emulated", "--state", str(state),
                              "--since", (utc_today() - timedelta(days=20)).isoformat()],
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     proc.stdout.readline()
@@ -142,7 +142,7 @@ def test_progress_bar_on_a_terminal_and_quiet_otherwise(tmp_path):
     import pyte  # a terminal emulator: the screen a person sees, not the raw bytes
 
     since = (utc_today() - timedelta(days=40)).isoformat()
-    args = [sys.executable, "-m", "collector", "collect", "--emulated", "--since", since, "--max-rps", "0",
+    args = [sys.executable, "-m", "zoom_activity_logs", "collect", "--emulated", "--since", since, "--max-rps", "0",
             "--output", str(tmp_path / "out.ndjson")]
     # stderr a pipe: no bar
     piped = subprocess.run(args, capture_output=True, timeout=120)

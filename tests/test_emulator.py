@@ -17,9 +17,9 @@ from pathlib import Path
 import httpx
 import pytest
 
-from collector.emulator import Emulator, EmulatorConfig
-from collector.emulator import geo
-from collector.emulator.timeutil import add_months
+from emulator import Emulator, EmulatorConfig
+from emulator import geo
+from emulator.timeutil import add_months
 
 NOW = datetime(2026, 3, 18, 12, 0, 0, tzinfo=timezone.utc)  # a Wednesday, noon UTC
 TODAY = NOW.date()
@@ -650,8 +650,8 @@ def test_every_operation_detail_shape(emu):
 
 
 def test_evicted_days_regenerate_identically():
-    from collector.emulator.dataset import Generator
-    from collector.emulator.store import RecordStore
+    from emulator.dataset import Generator
+    from emulator.store import RecordStore
 
     gen = Generator(EmulatorConfig(seed=5))
     first = TODAY - timedelta(days=80)
@@ -701,7 +701,7 @@ def test_stats_and_lifecycle(client):
 def test_cli_arguments_and_serve_forever():
     import argparse
 
-    from collector.emulator.cli import add_arguments, config_from_args
+    from emulator.cli import add_arguments, config_from_args
 
     parser = argparse.ArgumentParser()
     add_arguments(parser)
@@ -713,7 +713,7 @@ def test_cli_arguments_and_serve_forever():
     assert config_from_args(parser.parse_args([])).oldest_first is False
 
     root = Path(__file__).resolve().parents[1]
-    code = "import sys; from collector.emulator.cli import main; sys.exit(main(['--port', '0']))"
+    code = "import sys; from emulator.cli import main; sys.exit(main(['--port', '0']))"
     proc = subprocess.Popen([sys.executable, "-c", code], cwd=root, stderr=subprocess.PIPE, text=True,
                             env={**os.environ, "PYTHONPATH": str(root)})
     try:

@@ -14,7 +14,7 @@ from urllib.parse import parse_qs, urlsplit
 import httpx
 import pytest
 
-from collector.emulator import Emulator, EmulatorConfig
+from emulator import Emulator, EmulatorConfig
 
 NOW = datetime(2026, 3, 18, 12, 0, 0, tzinfo=timezone.utc)
 REDIRECT = "http://127.0.0.1:9/oauth/callback"

@@ -11,7 +11,7 @@ from datetime import timedelta
 
 import pytest
 
-from collector.emulator import Emulator, EmulatorConfig
+from emulator import Emulator, EmulatorConfig
 from collector.windows import utc_today
 from helpers import (EmulatedRun, clean_env, emulated_truth, emulator_env, multiset, read_ndjson, run_cli,
                      zoom_fields)
@@ -96,7 +96,7 @@ def test_cli_sigterm_mid_backfill_then_restart_loses_and_repeats_nothing(tmp_pat
         args = ["collect", "--since", since.isoformat(), "--state", str(state), "--output", str(out), "--quiet",
                 "--max-rps", "0"]
         env = emulator_env(emu)
-        proc = subprocess.Popen([sys.executable, "-m", "collector", *args], env={**clean_env(), **env},
+        proc = subprocess.Popen([sys.executable, "-m", "zoom_activity_logs", *args], env={**clean_env(), **env},
                                 stderr=subprocess.PIPE)
         deadline = time.time() + 60
         while time.time() < deadline and (not out.exists() or out.stat().st_size < 200_000):
@@ -121,7 +121,7 @@ def test_cli_follow_picks_up_arrivals_exactly_once(tmp_path):
         out = tmp_path / "out.ndjson"
         args = ["collect", "--follow", "--interval", "1", "--state", str(tmp_path / "s.sqlite3"),
                 "--output", str(out), "--quiet", "--health"]
-        proc = subprocess.Popen([sys.executable, "-m", "collector", *args],
+        proc = subprocess.Popen([sys.executable, "-m", "zoom_activity_logs", *args],
                                 env={**clean_env(), **emulator_env(emu)}, stderr=subprocess.PIPE)
 
         def polls_done() -> int:  # a health line ends each poll
@@ -155,7 +155,7 @@ def test_cli_kill_9_repeats_at_most_the_uncommitted_page_and_loses_nothing(tmp_p
                 "--output", str(out), "--quiet"]
         env = {**clean_env(), **emulator_env(emu)}
         for threshold in (100_000, 400_000, 900_000):
-            proc = subprocess.Popen([sys.executable, "-m", "collector", *args], env=env, stderr=subprocess.DEVNULL)
+            proc = subprocess.Popen([sys.executable, "-m", "zoom_activity_logs", *args], env=env, stderr=subprocess.DEVNULL)
             while proc.poll() is None and (not out.exists() or out.stat().st_size < threshold):
                 time.sleep(0.005)
             proc.kill()

@@ -10,7 +10,7 @@ from datetime import timedelta
 
 import pytest
 
-from collector.emulator import Emulator, EmulatorConfig
+from emulator import Emulator, EmulatorConfig
 from collector.errors import AuthError, OutputClosed
 from collector.output import Sink
 from collector.retry import Stopped

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from collector.emulator.geo import GEO_BLOCKS
+from emulator.geo import GEO_BLOCKS
 from contentkit.errors import ContentError
 from contentkit.geoip import GeoIP, map_maxmind_record
 

@@ -14,7 +14,7 @@ from datetime import timedelta
 
 import pytest
 
-from collector.emulator import Emulator, EmulatorConfig
+from emulator import Emulator, EmulatorConfig
 from collector.errors import ApiError, OutputClosed, StateError
 from collector.ledger import Ledger
 from collector.output import Sink
@@ -226,7 +226,7 @@ def test_kill_9_during_a_backfill_then_a_plain_run_finishes_it(tmp_path):
     with Emulator(small(history_days=60, activity_per_day=200)) as emu:
         since = (TODAY - timedelta(days=50)).isoformat()
         state, out = tmp_path / "s.sqlite3", tmp_path / "out.ndjson"
-        args = [sys.executable, "-m", "collector", "collect", "--since", since, "--state", str(state),
+        args = [sys.executable, "-m", "zoom_activity_logs", "collect", "--since", since, "--state", str(state),
                 "--output", str(out), "--max-rps", "20"]
         env = {**os.environ, **emulator_env(emu)}
         proc = subprocess.Popen(args, env=env, stderr=subprocess.DEVNULL)
@@ -305,7 +305,7 @@ def backfill_into_a_pipe(emu, state, days: int, stderr) -> tuple[subprocess.Pope
     """`collect --since` with stdout a pipe this test reads, and its arguments (for run_cli)."""
     args = ["collect", "--since", (TODAY - timedelta(days=days)).isoformat(), "--state", str(state),
             "--max-rps", "0"]
-    proc = subprocess.Popen([sys.executable, "-m", "collector", *args], env={**os.environ, **emulator_env(emu)},
+    proc = subprocess.Popen([sys.executable, "-m", "zoom_activity_logs", *args], env={**os.environ, **emulator_env(emu)},
                             stdout=subprocess.PIPE, stderr=stderr)
     return proc, args
 

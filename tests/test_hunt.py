@@ -9,7 +9,7 @@ from datetime import datetime, timedelta, timezone
 import orjson
 import pytest
 
-from collector.demo import EXPECTED, VICTIM
+from zoom_activity_logs.demo import EXPECTED, VICTIM
 from contentkit.hunt import Hunt, parse_bound
 from helpers import read_ndjson, run_cli
 

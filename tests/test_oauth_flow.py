@@ -16,7 +16,7 @@ import pytest
 
 from collector.auth import AuthorizationCodeAuth
 from collector.config import load_config
-from collector.emulator import Emulator, EmulatorConfig
+from emulator import Emulator, EmulatorConfig
 from collector.errors import AuthError, StateError
 from collector.retry import Waiter
 from collector.tokenstore import TokenStore

@@ -31,8 +31,8 @@ import orjson
 import pytest
 from helpers import auth_code_config, clean_env, emulator_env, read_ndjson, run_cli
 
-from collector.emulator import Emulator, EmulatorConfig
-from collector.emulator.faults import KINDS as FAULT_KINDS
+from emulator import Emulator, EmulatorConfig
+from emulator.faults import KINDS as FAULT_KINDS
 from collector.ledger import Ledger
 from collector.windows import utc_today
 
@@ -376,7 +376,7 @@ def test_corrupt_state_leaks_no_secret(tmp_path, trap, secrets):
 
 
 def _popen_collect(tmp_path, trap, env, *args):
-    argv = [sys.executable, "-m", "collector", "collect", "--verbose", "--health", "--retries", "1",
+    argv = [sys.executable, "-m", "zoom_activity_logs", "collect", "--verbose", "--health", "--retries", "1",
             "--state", str(tmp_path / "state.sqlite3"), *args]
     return subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=tmp_path,
                             env={**clean_env(), **base_env(tmp_path, trap, env)})

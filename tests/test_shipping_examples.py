@@ -22,8 +22,8 @@ from pathlib import Path, PurePosixPath
 import pytest
 import yaml
 
-from collector.cli import build_parser
-from collector.emulator import Emulator, EmulatorConfig
+from zoom_activity_logs.cli import build_parser
+from emulator import Emulator, EmulatorConfig
 from collector.output import render
 from collector.runner import default_state_path
 from collector.tokenstore import default_token_path
@@ -478,7 +478,7 @@ def exec_run(tmp_path_factory):
         env = {**clean_env(), **{k: str(tmp / "state") for k in source["environment"]},
                "T_ACCOUNT": emu.config.account_id, "T_CLIENT": emu.config.client_id,
                "T_SECRET": emu.config.client_secret}
-        with subprocess.Popen([sys.executable, "-m", "collector", *args], stdout=subprocess.PIPE,
+        with subprocess.Popen([sys.executable, "-m", "zoom_activity_logs", *args], stdout=subprocess.PIPE,
                               stderr=subprocess.PIPE, env=env, cwd=tmp) as proc:
             lines: queue.Queue = queue.Queue()
             reader = threading.Thread(target=lambda: [lines.put(l) for l in iter(proc.stdout.readline, b"")],

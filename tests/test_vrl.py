@@ -30,7 +30,7 @@ import pytest
 import pyvrl
 import yaml
 
-from collector.emulator import Emulator, EmulatorConfig
+from emulator import Emulator, EmulatorConfig
 from collector.output import render
 from contentkit.event import delete_path, from_ndjson_line, get_path
 from contentkit.geoip import GeoIP

@@ -87,7 +87,7 @@ def serve_forever(cfg: EmulatorConfig) -> int:
 
 
 def main(argv=None) -> int:
-    """Stand-alone entry (python -c 'from collector.emulator.cli import main; main()')."""
+    """Stand-alone entry (python -c 'from emulator.cli import main; main()')."""
     parser = argparse.ArgumentParser(description="Local Zoom report API emulator")
     add_arguments(parser)
     return serve_forever(config_from_args(parser.parse_args(argv)))

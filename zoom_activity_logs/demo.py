@@ -18,10 +18,11 @@ from pathlib import Path
 
 import orjson
 
-from .config import account_for_emulator
-from .output import Sink
-from .runner import AccountRunner, Job
-from .windows import utc_today
+from collector.output import Sink
+from collector.runner import AccountRunner, Job
+from collector.windows import utc_today
+
+from .emulated import account_for_emulator
 
 VICTIM = "dana.reyes@example.com"
 CONTRACTOR = "sam.okafor@example.com"
@@ -94,7 +95,7 @@ class DemoResult:
 
 
 def run_demo(out_dir: Path, stop: threading.Event | None = None) -> DemoResult:
-    from .emulator import Emulator, EmulatorConfig
+    from emulator import Emulator, EmulatorConfig
     from .hunting import hunt_files
 
     stop = stop or threading.Event()

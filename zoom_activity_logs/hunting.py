@@ -10,7 +10,7 @@ import orjson
 
 from contentkit.errors import ContentError
 
-from .errors import UsageError
+from collector.errors import UsageError
 
 log = logging.getLogger("zoom-activity-logs")
 

@@ -1,0 +1,2 @@
+"""The `zoom-activity-logs` command: the collector's commands joined with the content
+kit (`hunt`, `demo`) and the emulator (`emulator`, `collect --emulated`)."""
