@@ -4,16 +4,22 @@ A rule or widget that reads an attribute the pipeline never sets can never fire
 or stays empty, silently. Known attributes are: what the pipelines can produce
 (from the simulator), the raw Zoom fields of the collector's lines, and Datadog's
 reserved attributes. Every `evt.name` value used must be in the taxonomy.
+
+Both checks read the query's syntax tree (contentkit.search), never its text: the
+attributes are those the tree names, and the evt.name values are the tree's value terms
+on `evt.name` - inside value groups, OR and NOT alike, and not words of a free-text
+phrase that happen to look like `@evt.name:x`. A value under NOT is one the rule
+excludes, not one it depends on (`evt_name_values`); it must still be in the taxonomy,
+since a misspelt excluded value makes the NOT always true.
 """
 
 from __future__ import annotations
 
-import fnmatch
 import re
 
 from .load import PipelinePack, Problem, Rule, _rel, ROOT
 from .processors import compile_pipeline
-from .search import compile_query
+from .search import Query, compile_query
 from .errors import ContentError
 
 RAW_FIELDS = {
@@ -23,7 +29,6 @@ RAW_FIELDS = {
 }
 RESERVED = {"message", "status", "service", "host", "source", "timestamp"}
 _VARIABLE = re.compile(r"\{\{\s*@([A-Za-z0-9_.\-]+)\s*\}\}")
-_EVT_NAME = re.compile(r"@evt\.name:(\([^)]*\)|[^\s()]+)")
 
 
 class Known:
@@ -57,20 +62,34 @@ def evt_names(processors: list[dict]) -> set[str]:
     return names
 
 
+def evt_name_values(query: Query) -> tuple[set[str], set[str]]:
+    """(values the query depends on, values it excludes) of `evt.name`, from its tree:
+    a term under OR is one of the values depended on, a term under NOT is excluded."""
+    depends: set[str] = set()
+    excluded: set[str] = set()
+    for term in query.value_terms():
+        if term.attribute == "evt.name":
+            (excluded if term.negated else depends).add(term.value)
+    return depends, excluded
+
+
 def query_problems(query: str, file: str, place: str, known: Known) -> list[Problem]:
     problems = []
     try:
-        attributes = compile_query(query).attributes()
+        compiled = compile_query(query)
     except ContentError as exc:
         return [Problem(file, place, str(exc))]
-    for attribute in sorted(a for a in attributes if not a.startswith("tag:") and a != "tags"):
+    for attribute in sorted(a for a in compiled.attributes() if not a.startswith("tag:") and a != "tags"):
         if not known.has(attribute):
             problems.append(Problem(file, place, f"attribute @{attribute} is never produced by the pipeline nor a raw Zoom field"))
-    for group in _EVT_NAME.findall(query):
-        for value in re.split(r"\s+OR\s+|\s+", group.strip("()")):
-            value = value.strip('"').replace("\\", "")
-            if value and not any(fnmatch.fnmatchcase(n, value) for n in known.taxonomy):
-                problems.append(Problem(file, place, f"evt.name {value!r} is not in the taxonomy (docs/attributes.md)"))
+    seen = set()
+    for term in compiled.value_terms():
+        if term.attribute != "evt.name" or (term.value, term.negated) in seen:
+            continue
+        seen.add((term.value, term.negated))
+        if not any(term.matches(name) for name in known.taxonomy):
+            why = " (excluded by NOT, so the NOT always holds)" if term.negated else ""
+            problems.append(Problem(file, place, f"evt.name {term.value!r} is not in the taxonomy (docs/attributes.md){why}"))
     return problems
 
 
