@@ -32,13 +32,22 @@ import math
 import re
 from collections import deque
 from dataclasses import dataclass, field
+from typing import Any
 
 from .errors import ContentError
 from .event import get_path
+from .model import (
+    AGGREGATIONS,
+    DEFAULT_FORGET_AFTER_DAYS,
+    DEFAULT_LEARNING_DURATION_DAYS,
+    DETECTION_METHODS,
+    SEVERITIES,
+    WINDOW_ORDER,
+    WINDOWS,
+    window_order_problems,
+)
 from .search import compile_query
 
-WINDOWS = (0, 60, 300, 600, 900, 1800, 3600, 7200, 10800, 21600, 43200, 86400)
-STATUSES = ("info", "low", "medium", "high", "critical")
 SPEED_KMH = 1000.0
 MIN_DISTANCE_KM = 500.0
 DAY_MS = 86_400_000
@@ -137,7 +146,7 @@ def _strip(path: str) -> str:
 @dataclass
 class _Query:
     name: str
-    search: object
+    search: Any  # a compiled query (contentkit.search)
     aggregation: str
     group_by: list
     distinct: list
@@ -152,22 +161,25 @@ class CompiledRule:
         self.name = body.get("name", "")
         options = body.get("options") or {}
         self.method = options.get("detectionMethod", "threshold")
-        if self.method not in ("threshold", "new_value", "impossible_travel"):
-            raise ContentError(f"rule {self.name!r}: options.detectionMethod {self.method!r} is not supported by the engine")
-        for key in ("evaluationWindow", "keepAlive", "maxSignalDuration"):
+        if self.method not in DETECTION_METHODS:
+            raise ContentError(f"rule {self.name!r}: options.detectionMethod {self.method!r} "
+                               "is not supported by the engine")
+        for key in WINDOW_ORDER:
             if options.get(key, 0) not in WINDOWS:
                 raise ContentError(f"rule {self.name!r}: options.{key} {options.get(key)!r} is not one of {WINDOWS}")
         self.window = options.get("evaluationWindow", 0)
         self.keep_alive = options.get("keepAlive", 0)
         self.max_duration = options.get("maxSignalDuration", 0)
-        if self.window > self.keep_alive or self.window > self.max_duration:
-            raise ContentError(f"rule {self.name!r}: options.evaluationWindow is above keepAlive or maxSignalDuration")
+        disorder = window_order_problems(options)
+        if disorder:
+            key, message = disorder[0]
+            raise ContentError(f"rule {self.name!r}: options.{key} {message}")
         self.new_value = options.get("newValueOptions") or {}
         self.travel = options.get("impossibleTravelOptions") or {}
         self.queries: list[_Query] = []
         for i, q in enumerate(body.get("queries") or []):
             aggregation = q.get("aggregation", "count")
-            if aggregation not in ("count", "cardinality", "new_value", "geo_data"):
+            if aggregation not in AGGREGATIONS:
                 raise ContentError(f"rule {self.name!r}: queries[{i}].aggregation {aggregation!r} is not supported")
             self.queries.append(_Query(q.get("name") or "abcdefghij"[i], compile_query(q.get("query", "")),
                                        aggregation, [_strip(g) for g in q.get("groupByFields") or []],
@@ -175,7 +187,8 @@ class CompiledRule:
                                        [_strip(g) for g in q.get("metrics") or []]))
         if not self.queries:
             raise ContentError(f"rule {self.name!r}: queries is empty")
-        if self.method == "new_value" and (self.queries[0].aggregation != "new_value" or len(self.queries[0].metrics) != 1):
+        first = self.queries[0]
+        if self.method == "new_value" and (first.aggregation != "new_value" or len(first.metrics) != 1):
             raise ContentError(f"rule {self.name!r}: queries[0] must use aggregation new_value with one metric")
         if self.method == "impossible_travel" and self.queries[0].aggregation != "geo_data":
             raise ContentError(f"rule {self.name!r}: queries[0] must use aggregation geo_data")
@@ -183,8 +196,8 @@ class CompiledRule:
         self.cases = []
         for i, case in enumerate(body.get("cases") or []):
             status = case.get("status")
-            if status not in STATUSES:
-                raise ContentError(f"rule {self.name!r}: cases[{i}].status {status!r} is not one of {STATUSES}")
+            if status not in SEVERITIES:
+                raise ContentError(f"rule {self.name!r}: cases[{i}].status {status!r} is not one of {SEVERITIES}")
             condition = (case.get("condition") or "").strip()
             check = compile_condition(condition, names) if condition else (lambda v: True)
             self.cases.append((case.get("name", ""), status, check))
@@ -229,7 +242,7 @@ class Evaluation:
         self.max_samples = max_samples
         self.sample = sample or (lambda event: event)
         self._pushed = 0
-        self._given = None
+        self._given: set | None = None
         self.signals: list[Signal] = []
         self._open: dict[tuple, Signal] = {}
         self._step = {"new_value": self._new_value, "impossible_travel": self._travel}.get(rule.method,
@@ -315,8 +328,8 @@ class Evaluation:
         value = get_path(event, q.metrics[0])
         if group is None or value is None or value == "":
             return None
-        learning_ms = rule.new_value.get("learningDuration", 0) * DAY_MS
-        forget_ms = rule.new_value.get("forgetAfter", 28) * DAY_MS
+        learning_ms = rule.new_value.get("learningDuration", DEFAULT_LEARNING_DURATION_DAYS) * DAY_MS
+        forget_ms = rule.new_value.get("forgetAfter", DEFAULT_FORGET_AFTER_DAYS) * DAY_MS
         case_name, status, _ = rule.cases[0]
         ts = event.get("timestamp", 0)
         self._start = ts if self._start is None else self._start
@@ -366,7 +379,7 @@ class Evaluation:
             current.count += 1
             if len(current.samples) < self.max_samples:
                 current.samples.append(self.sample(event))
-            if STATUSES.index(status) > STATUSES.index(current.status):
+            if SEVERITIES.index(status) > SEVERITIES.index(current.status):
                 current.status, current.case = status, case_name
             return
         group_fields = rule.queries[0].group_by

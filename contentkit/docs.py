@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from .load import SEVERITY_ORDER, TACTICS, Rule
+from .load import Rule
+from .model import SEVERITY_ORDER, TACTICS
 
 HEADER = """# Detections
 
@@ -24,17 +25,17 @@ def detections_markdown(rules: list[Rule]) -> str:
     rows = []
     ordered = sorted(rules, key=lambda r: (SEVERITY_ORDER.index(r.severity), r.id))
     for rule in ordered:
-        d = rule.data
-        statuses = sorted({c["status"] for c in d["cases"]}, key=SEVERITY_ORDER.index)
+        m = rule.model
+        statuses = sorted({c.status for c in m.cases}, key=SEVERITY_ORDER.index)
         rows.append(
             "| " + " | ".join([
-                f"{_cell(d['name'])}<br>`{d['id']}`",
+                f"{_cell(m.name)}<br>`{m.id}`",
                 " / ".join(statuses),
-                d["options"]["detectionMethod"],
-                f"{d['technique']} ({TACTICS[d['tactic']]})",
-                _cell(d["summary"]),
-                _cell("; ".join(d["false_positives"])),
-                _cell(d["peers"]),
+                m.options.detection_method,
+                f"{m.technique} ({TACTICS[m.tactic]})",
+                _cell(m.summary),
+                _cell("; ".join(m.false_positives)),
+                _cell(m.peers),
             ]) + " |"
         )
     total = f"\n{len(rules)} rules.\n"

@@ -14,6 +14,7 @@ import fnmatch
 import mmap
 import os
 import shutil
+import sys
 import tempfile
 from array import array
 from dataclasses import dataclass, field
@@ -23,17 +24,19 @@ from typing import BinaryIO, Callable, Iterable
 
 import orjson
 
-from .detect import STATUSES, Signal, compile_rule
+from .detect import Signal, compile_rule
 from .errors import ContentError
 from .event import from_ndjson_line, get_path
 from .load import load_pipelines, load_rules, rule_body
+from .model import SEVERITIES
 from .processors import compile_pipeline, parse_date
 from .search import Query
 
-SKIPPED_LOG_TYPES = {"health"}
+Buffer = bytes | mmap.mmap  # a file's bytes: mapped, or empty
+SKIPPED_LOG_TYPES = {"health"}  # the collector's own lines, not Zoom records
 CHUNK = 2000  # lines per task sent to a pipeline worker
 PARALLEL_FROM = 20_000  # below this, worker start-up costs more than it saves
-SAMPLES = 3  # events kept per signal: enough to triage, small enough for months of signals  # the collector's own lines, not Zoom records
+SAMPLES = 3  # events kept per signal: enough to triage, small enough for months of signals
 
 
 @dataclass
@@ -186,7 +189,7 @@ class Hunt:
         self._root = root
 
     # -- pass 1 -----------------------------------------------------------------------
-    def _index(self, buffers: list[tuple[str, bytes]]):
+    def _index(self, buffers: list[tuple[str, Buffer]]):
         times, where, offsets, lengths = array("q"), array("i"), array("q"), array("i")
         stats = self.stats
         for n, (name, buf) in enumerate(buffers):
@@ -210,8 +213,11 @@ class Hunt:
                     if stats.first_malformed is None:
                         stats.first_malformed = f"{name}:{lineno}"
                     continue
-                if record.get("log_type") in SKIPPED_LOG_TYPES or \
-                        (self.since_ms is not None and ms < self.since_ms) or \
+                if record.get("log_type") in SKIPPED_LOG_TYPES:
+                    stats.skipped += 1
+                    continue
+                assert ms is not None  # a record without a time was counted as malformed above
+                if (self.since_ms is not None and ms < self.since_ms) or \
                         (self.until_ms is not None and ms > self.until_ms):
                     stats.skipped += 1
                     continue
@@ -223,7 +229,7 @@ class Hunt:
         return times, where, offsets, lengths
 
     # -- pass 2 -----------------------------------------------------------------------
-    def events(self, buffers: list[tuple[str, bytes]]) -> Iterable[tuple[dict, list]]:
+    def events(self, buffers: list[tuple[str, Buffer]]) -> Iterable[tuple[dict, list]]:
         """(event after the pipeline, [(rule index, query name)] it matches) in time order
         (stable for equal times: input order)."""
         times, where, offsets, lengths = self._index(buffers)
@@ -235,7 +241,8 @@ class Hunt:
         if self.workers > 1 and len(order) >= PARALLEL_FROM:
             yield from self._parallel_events(order, raw)
             return
-        pipelines, queries, routes = self.pipelines, _query_table([r for _, r in self.compiled]), {}
+        pipelines, queries = self.pipelines, _query_table([r for _, r in self.compiled])
+        routes: dict = {}
         for i in order:
             event = _process(orjson.loads(raw(i)), pipelines)
             yield event, _matches(queries, routes, event, self.gate)
@@ -262,7 +269,7 @@ class Hunt:
             while pending:
                 yield from map(orjson.loads, pending.popleft().get().split(b"\n"))
 
-    def run(self, buffers: list[tuple[str, bytes]], on_event: Callable[[dict], None] | None = None) \
+    def run(self, buffers: list[tuple[str, Buffer]], on_event: Callable[[dict], None] | None = None) \
             -> list[Finding]:
         runs = [(rule_id, rule.start(max_samples=SAMPLES, sample=_sample)) for rule_id, rule in self.compiled]
         # Only the rules with a matching query see an event: one no query matches changes
@@ -277,7 +284,7 @@ class Hunt:
             for n, names in by_rule.items():
                 runs[n][1].push(event, names)
         findings = [Finding(rule_id, s) for rule_id, run in runs for s in run.signals]
-        findings.sort(key=lambda f: (-STATUSES.index(f.severity), f.signal.first_seen, f.rule_id))
+        findings.sort(key=lambda f: (-SEVERITIES.index(f.severity), f.signal.first_seen, f.rule_id))
         return findings
 
 
@@ -285,14 +292,14 @@ class Inputs:
     """Files (or '-' for stdin) mapped read-only; stdin spooled to a temporary file."""
 
     def __init__(self, paths: Iterable[str], stdin: BinaryIO | None = None):
-        self.buffers: list[tuple[str, bytes]] = []
+        self.buffers: list[tuple[str, Buffer]] = []
         self._maps: list[mmap.mmap] = []
         self._files: list = []
         self._tmp = None
         for path in paths:
             if path == "-":
                 self._tmp = tempfile.TemporaryFile(prefix="zoom-hunt-")
-                shutil.copyfileobj(stdin, self._tmp, 1 << 20)
+                shutil.copyfileobj(stdin if stdin is not None else sys.stdin.buffer, self._tmp, 1 << 20)
                 self._add("<stdin>", self._tmp)
                 continue
             try:

@@ -16,6 +16,10 @@ from pathlib import Path
 import jsonschema
 import yaml
 
+from .model import SEVERITY_ORDER, SOURCE, TACTICS, DashboardFile, PipelineFile, PipelineTests, RuleFile, schema
+
+__all__ = ["SEVERITY_ORDER", "TACTICS", "schema"]  # re-exported: their home is contentkit.model
+
 def _content_root() -> Path:
     """The repository in a checkout (or an editable install); the copy pip installs
     under <prefix>/share/zoom-activity-logs otherwise (pyproject's data-files)."""
@@ -47,15 +51,13 @@ class PipelinePack:
     definition: dict
     directory: Path
     samples: list[dict] = field(default_factory=list)
-    sample_source: str = "zoom_activity_logs"
+    sample_source: str = SOURCE
+    model: PipelineFile | None = None  # the typed pipeline.yaml
+    tests: PipelineTests | None = None  # the typed tests.yaml
 
     @property
     def name(self) -> str:
         return self.directory.name
-
-
-def schema(name: str) -> dict:
-    return json.loads(resources.files("contentkit").joinpath("schemas", name).read_text("utf-8"))
 
 
 def read_text(path: Path, problems: list[Problem], root: Path) -> str | None:
@@ -95,6 +97,8 @@ def read_yaml(path: Path, problems: list[Problem], root: Path):
 
 
 def check_schema(data, schema_name: str, file: str, problems: list[Problem]) -> bool:
+    """Check data against a schema generated from contentkit.model (the one in
+    contentkit/schemas/, which a test keeps equal), one problem per error."""
     validator = jsonschema.Draft202012Validator(schema(schema_name))
     errors = sorted(validator.iter_errors(data), key=lambda e: list(e.absolute_path))
     for error in errors:
@@ -118,13 +122,15 @@ def load_pipelines(root: Path = ROOT, problems: list[Problem] | None = None) -> 
         data = read_yaml(source, problems, root)
         if data is None or not check_schema(data, "pipeline.schema.json", rel, problems):
             continue
-        pack = PipelinePack(data["id"], data["version"], data["definition"], source.parent)
+        pack = PipelinePack(data["id"], data["version"], data["definition"], source.parent,
+                            model=PipelineFile.from_dict(data))
         tests = source.parent / "tests.yaml"
         if tests.exists():
             t = read_yaml(tests, problems, root)
             if t is not None and check_schema(t, "pipeline_tests.schema.json", _rel(tests, root), problems):
+                pack.tests = PipelineTests.from_dict(t)
                 pack.samples = t["samples"]
-                pack.sample_source = t.get("source", pack.sample_source)
+                pack.sample_source = pack.tests.source or pack.sample_source
         else:
             problems.append(Problem(rel, "", "no tests.yaml beside the pipeline"))
         packs.append(pack)
@@ -136,7 +142,8 @@ def pipeline_body(pack: PipelinePack) -> dict:
     body = copy.deepcopy(pack.definition)
     body.setdefault(
         "description",
-        f"{body['name']} v{pack.version} from the {PACK} content pack (id {pack.id}). Managed by scripts/push_pipelines.py.",
+        f"{body['name']} v{pack.version} from the {PACK} content pack (id {pack.id}). "
+        "Managed by scripts/push_pipelines.py.",
     )
     tags = [t for t in body.get("tags", []) if not t.startswith(("pack:", "pack_id:", "version:"))]
     body["tags"] = [*tags, f"pack:{PACK}", f"pack_id:{pack.id}", f"version:{pack.version}"]
@@ -145,34 +152,31 @@ def pipeline_body(pack: PipelinePack) -> dict:
 
 # -- detection rules ------------------------------------------------------------------
 
-TACTICS = {
-    "TA0001": "initial-access", "TA0002": "execution", "TA0003": "persistence",
-    "TA0004": "privilege-escalation", "TA0005": "defense-evasion", "TA0006": "credential-access",
-    "TA0007": "discovery", "TA0008": "lateral-movement", "TA0009": "collection",
-    "TA0010": "exfiltration", "TA0011": "command-and-control", "TA0040": "impact",
-    "TA0042": "resource-development", "TA0043": "reconnaissance",
-}
-SEVERITY_ORDER = ["critical", "high", "medium", "low", "info"]
-
-
 @dataclass
 class Rule:
+    """A loaded rule file: `model` is the typed rule (contentkit.model.RuleFile), `data` the
+    mapping as read (kept for the lock's hash and the cross-reference checks)."""
     id: str
     data: dict
     path: Path
+    model: RuleFile = field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        self.model = RuleFile.from_dict(self.data)
 
     @property
     def version(self) -> int:
-        return self.data["version"]
+        return self.model.version
 
     @property
     def severity(self) -> str:
-        return min((c["status"] for c in self.data["cases"]), key=SEVERITY_ORDER.index)
+        return self.model.severity
 
 
 def load_rules(root: Path = ROOT, problems: list[Problem] | None = None) -> list[Rule]:
     problems = problems if problems is not None else []
-    rules, seen = [], {}
+    rules: list[Rule] = []
+    seen: dict[str, str] = {}
     folder = root / "siem_rules"
     for stray in sorted(p for p in folder.glob("*") if p.suffix != ".yaml" and not p.name.startswith(".")):
         # a rule.yml or rule.json would otherwise be skipped without a word
@@ -191,40 +195,36 @@ def load_rules(root: Path = ROOT, problems: list[Problem] | None = None) -> list
         if data["id"] in seen:
             problems.append(Problem(rel, "id", f"{data['id']!r} is also the id of {seen[data['id']]}"))
         seen[data["id"]] = rel
-        if data["tactic"] not in TACTICS:
-            problems.append(Problem(rel, "tactic", f"{data['tactic']!r} is not an ATT&CK enterprise tactic"))
-        statuses = [c["status"] for c in data["cases"]]
-        if statuses != sorted(statuses, key=SEVERITY_ORDER.index):
-            problems.append(Problem(rel, "cases", "order cases from the highest severity down"))
-        if not any(t["fires"] for t in data["tests"]) or all(t["fires"] for t in data["tests"]):
-            problems.append(Problem(rel, "tests", "needs at least one case that fires and one near-miss that does not"))
-        rules.append(Rule(data["id"], data, source))
+        rule = Rule(data["id"], data, source)
+        # what the schema cannot say (tactic, case order, tests, window order): the model's checks
+        problems += [Problem(rel, place, message) for place, message in rule.model.problems()]
+        rules.append(rule)
     return rules
 
 
 def rule_body(rule: Rule) -> dict:
     """The exact body of POST /api/v2/security_monitoring/rules (type log_detection)."""
-    d = rule.data
+    m = rule.model
     tags = [
-        "source:zoom_activity_logs",
+        f"source:{SOURCE}",
         "security:attack",
-        f"tactic:{d['tactic']}-{TACTICS[d['tactic']]}",
-        f"technique:{d['technique']}",
+        f"tactic:{m.tactic}-{TACTICS[m.tactic]}",
+        f"technique:{m.technique}",
         f"pack:{PACK}",
-        f"pack_id:{d['id']}",
-        f"version:{d['version']}",
-        *d.get("tags", []),
+        f"pack_id:{m.id}",
+        f"version:{m.version}",
+        *(m.tags or []),
     ]
-    message = d["message"].rstrip() + (
-        f"\n\n---\n*Rule `{d['id']}` version {d['version']} from the {PACK} content pack.*\n"
+    message = m.message.rstrip() + (
+        f"\n\n---\n*Rule `{m.id}` version {m.version} from the {PACK} content pack.*\n"
     )
     body = {
-        "name": d["name"],
+        "name": m.name,
         "type": "log_detection",
         "isEnabled": True,
-        "queries": copy.deepcopy(d["queries"]),
-        "cases": copy.deepcopy(d["cases"]),
-        "options": copy.deepcopy(d["options"]),
+        "queries": [q.to_dict() for q in m.queries],  # new objects: the body never aliases the model
+        "cases": [c.to_dict() for c in m.cases],
+        "options": m.options.to_dict(),
         "message": message,
         "tags": tags,
     }
@@ -239,6 +239,7 @@ class DashboardPack:
     version: str
     definition: dict
     path: Path
+    model: DashboardFile | None = None  # the typed dashboards/<name>.json
 
     @property
     def name(self) -> str:
@@ -259,7 +260,8 @@ def load_dashboards(root: Path = ROOT, problems: list[Problem] | None = None) ->
             problems.append(Problem(rel, "", f"not valid JSON: {exc}"))
             continue
         if check_schema(data, "dashboard.schema.json", rel, problems):
-            out.append(DashboardPack(data["id"], data["version"], data["dashboard"], source))
+            out.append(DashboardPack(data["id"], data["version"], data["dashboard"], source,
+                                     DashboardFile.from_dict(data)))
     return out
 
 

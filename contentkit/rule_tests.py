@@ -8,11 +8,13 @@ windows and learning periods are exercised with real timestamps.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 
 from .errors import ContentError
 from .event import from_ndjson_line
+from .model import SEVERITIES, SOURCE, TestLog
 
 BASE_TIME = datetime(2026, 11, 20, 12, 0, tzinfo=timezone.utc)
 _OFFSET = re.compile(r"^([+-]?\d+)([smhd]?)$")
@@ -30,14 +32,16 @@ def offset_seconds(at) -> int:
     return int(match.group(1)) * _UNITS[match.group(2)]
 
 
-def expand_test_logs(logs: list[dict], base: datetime = BASE_TIME) -> list[dict]:
-    """The raw collector lines of a test, each with its `time`, in the order written."""
-    lines = []
-    for entry in logs:
-        start = offset_seconds(entry.get("at", 0))
-        for k in range(entry.get("repeat", 1)):
-            line = dict(entry["log"])
-            when = base + timedelta(seconds=start + k * entry.get("every", 0))
+def expand_test_logs(logs: Iterable[dict | TestLog], base: datetime = BASE_TIME) -> list[dict]:
+    """The raw collector lines of a test (typed, or as in the rule file), each with its
+    `time`, in the order written."""
+    lines: list[dict] = []
+    for item in logs:
+        entry = item if isinstance(item, TestLog) else TestLog.from_dict(item)
+        start = offset_seconds(0 if entry.at is None else entry.at)
+        for k in range(1 if entry.repeat is None else entry.repeat):
+            line = dict(entry.log)
+            when = base + timedelta(seconds=start + k * (entry.every or 0))
             line["time"] = when.strftime("%Y-%m-%dT%H:%M:%SZ")
             line.setdefault("account", "default")
             line.setdefault("record_id", f"test{len(lines):028d}")
@@ -73,24 +77,23 @@ def run_rule_tests(rule, packs, rule_body: dict) -> list[TestOutcome]:
 
     compiled = compile_rule(rule_body)
     outcomes = []
-    for test in rule.data["tests"]:
-        events = process_logs(expand_test_logs(test["logs"]), packs)
+    for test in rule.model.tests:
+        events = process_logs(expand_test_logs(test.logs), packs)
         signals = compiled.evaluate(events)
         fired = bool(signals)
         problems = []
-        if fired != test["fires"]:
-            problems.append(f"expected {'a signal' if test['fires'] else 'no signal'}, got {len(signals)}")
-        if "status" in test and fired and max_status(signals) != test["status"]:
-            problems.append(f"expected status {test['status']}, got {max_status(signals)}")
-        if "signals" in test and len(signals) != test["signals"]:
-            problems.append(f"expected {test['signals']} signal(s), got {len(signals)}")
-        outcomes.append(TestOutcome(test["name"], not problems, "; ".join(problems), signals))
+        if fired != test.fires:
+            problems.append(f"expected {'a signal' if test.fires else 'no signal'}, got {len(signals)}")
+        if test.status is not None and fired and max_status(signals) != test.status:
+            problems.append(f"expected status {test.status}, got {max_status(signals)}")
+        if test.signals is not None and len(signals) != test.signals:
+            problems.append(f"expected {test.signals} signal(s), got {len(signals)}")
+        outcomes.append(TestOutcome(test.name, not problems, "; ".join(problems), signals))
     return outcomes
 
 
 def max_status(signals) -> str:
-    order = ["info", "low", "medium", "high", "critical"]
-    return max((s.status for s in signals), key=order.index)
+    return max((s.status for s in signals), key=SEVERITIES.index)
 
 
 def remote_test_payloads(rule, packs) -> list[dict]:
@@ -99,16 +102,16 @@ def remote_test_payloads(rule, packs) -> list[dict]:
 
     from .search import compile_query
 
-    queries = [compile_query(q["query"]) for q in rule.data["queries"]]
+    queries = [compile_query(q.query) for q in rule.model.queries]
     payloads = []
-    for test in rule.data["tests"]:
-        logs = expand_test_logs(test["logs"])
+    for test in rule.model.tests:
+        logs = expand_test_logs(test.logs)
         for log, event in zip(logs, process_logs(logs, packs)):
             for index, query in enumerate(queries):
                 payloads.append({
                     "expectedResult": query.matches(event),
                     "index": index,
-                    "payload": {"ddsource": "zoom_activity_logs", "ddtags": "", "hostname": "zoom-activity-logs",
+                    "payload": {"ddsource": SOURCE, "ddtags": "", "hostname": "zoom-activity-logs",
                                 "service": "zoom", "message": json.dumps(log, ensure_ascii=False)},
                 })
     return payloads

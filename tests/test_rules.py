@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import pytest
 
-from contentkit.load import ROOT, SEVERITY_ORDER, load_pipelines, load_rules, rule_body
+from contentkit.load import ROOT, load_pipelines, load_rules, rule_body
+from contentkit.model import SEVERITY_ORDER, WINDOW_ORDER, WINDOWS, window_order_problems
 from contentkit.rule_tests import run_rule_tests
 
 PROBLEMS: list = []
 RULES = load_rules(ROOT, PROBLEMS)
 PACKS = load_pipelines(ROOT)
-WINDOWS = {0, 60, 300, 600, 900, 1800, 3600, 7200, 10800, 21600, 43200, 86400}
 CASES = [(rule, test["name"]) for rule in RULES for test in rule.data["tests"]]
 
 
@@ -47,9 +47,9 @@ def test_payload_passes_the_official_model_and_datadog_constraints(rule):
     assert not isinstance(model.get_oneof_instance(), UnparsedObject), "the official model rejects the body"
     assert body["type"] == "log_detection"
     options = body["options"]
-    for key in ("evaluationWindow", "keepAlive", "maxSignalDuration"):
+    for key in WINDOW_ORDER:
         assert options[key] in WINDOWS, key
-    assert options["evaluationWindow"] <= options["keepAlive"] <= options["maxSignalDuration"]
+    assert window_order_problems(options) == []
     statuses = [c["status"] for c in body["cases"]]
     assert statuses == sorted(statuses, key=SEVERITY_ORDER.index), "cases must go from the highest severity down"
     tags = body["tags"]
