@@ -9,6 +9,7 @@ pasted a secret inline must not see it printed back into their logs).
 from __future__ import annotations
 
 import dataclasses
+from typing import Any
 import os
 from collections.abc import Mapping
 from functools import cache
@@ -75,15 +76,18 @@ def _where(path) -> str:
 def _message(error: jsonschema.ValidationError, field: str | None = None) -> str:
     """The schema error without the offending value (it may be a pasted secret)."""
     kind = error.validator
+    expected: Any = error.validator_value  # a keyword's value in the schema: a list, a string, ...
     if kind == "required":
-        missing = [p for p in error.validator_value if p not in (error.instance or {})]
+        instance: Any = error.instance
+        missing = [p for p in expected if p not in (instance or {})]
         return f"missing {', '.join(missing)}"
     if kind in ("additionalProperties", "unevaluatedProperties"):
-        allowed = set(error.schema.get("properties", {})) | set(schema()["$defs"]["collection"]["properties"])
+        here: Any = error.schema
+        allowed = set(here.get("properties", {})) | set(schema()["$defs"]["collection"]["properties"])
         extra = sorted(k for k in error.instance if k not in allowed) if isinstance(error.instance, dict) else []
         return f"unknown field {', '.join(extra)}" if extra else error.message
     if kind == "enum":
-        return "must be one of " + ", ".join(str(v) for v in error.validator_value)
+        return "must be one of " + ", ".join(str(v) for v in expected)
     if kind == "const":
         return f"must be {error.validator_value!r}"
     if kind == "type":
@@ -91,7 +95,7 @@ def _message(error: jsonschema.ValidationError, field: str | None = None) -> str
             return "must be a reference to an environment variable ({env: NAME}), never the secret itself"
         return f"must be of type {error.validator_value}"
     if kind == "pattern":
-        field = field or (error.path[-1] if error.path else "")
+        field = field or (str(error.path[-1]) if error.path else "")
         if field in ("api_url", "oauth_url", "redirect_uri", "url"):
             return ("must be an https URL (or http on 127.0.0.1/localhost for a local emulator), "
                     "without user-info or query string")

@@ -53,9 +53,10 @@ def delete_path(event: dict, path: str) -> None:
     chain = [event]
     node = event
     for part in parts[:-1]:
-        node = node.get(part) if isinstance(node, dict) else None
-        if not isinstance(node, dict):
+        child = node.get(part)
+        if not isinstance(child, dict):
             return
+        node = child
         chain.append(node)
     node.pop(parts[-1], None)
     for parent, part in zip(reversed(chain[:-1]), reversed(parts[:-1])):

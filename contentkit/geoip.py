@@ -264,15 +264,15 @@ def map_maxmind_record(record: dict, ip: str, route: str | None = None,
         if isinstance(lat, (int, float)) and isinstance(lon, (int, float)):
             out["location"] = {"latitude": lat, "longitude": lon}
     # AS: a GeoLite2 ASN record, or the `traits` of GeoIP2 Enterprise/ISP records.
-    traits = record.get("traits") if isinstance(record.get("traits"), dict) else {}
-    source = asn_record if isinstance(asn_record, dict) and asn_record else traits
+    traits: dict = record.get("traits") if isinstance(record.get("traits"), dict) else {}  # type: ignore[assignment]
+    source: dict = asn_record if isinstance(asn_record, dict) and asn_record else traits
     number = source.get("autonomous_system_number")
     if isinstance(number, int) and not isinstance(number, bool):
         _put(out, "as", "number", f"AS{number}")
         _put(out, "as", "name", source.get("autonomous_system_organization"))
         _put(out, "as", "domain", traits.get("domain"))
         _put(out, "as", "route", route)
-        _put(out, "as", "type", _USER_TYPE.get(traits.get("user_type")))
+        _put(out, "as", "type", _USER_TYPE.get(str(traits.get("user_type"))))
     if not out:
         return None
     ordered = {"ipAddress": ip}

@@ -287,6 +287,7 @@ def _parse_call(text: str, start: int, where: str) -> tuple[_Call, int]:
         args, pos = _parse_args(text, pos + 1, f"{where}: matcher {matcher!r}")
     if text.startswith(":", pos):
         m = _EXTRACT_RE.match(text, pos + 1)
+        assert m is not None  # the pattern matches the empty string too
         extract = m.group()
         pos = m.end()
         if extract and (extract.startswith(".") or extract.endswith(".") or ".." in extract):
@@ -804,7 +805,7 @@ class _KeyValue:
     """
 
     _DEFAULT_ALLOW = r"\w.\-_@"
-    _DEFAULT_QUOTES = (('"', '"'), ("'", "'"), ("<", ">"))
+    _DEFAULT_QUOTES: tuple[tuple[str, str], ...] = (('"', '"'), ("'", "'"), ("<", ">"))
     _NUMBER = re.compile(r"[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?")
 
     def __init__(self, args: list, where: str):

@@ -80,7 +80,7 @@ def bump(version) -> str | int:
 
 def update(current: dict, lock: dict, root: Path = ROOT) -> tuple[dict, list[str]]:
     """Bump changed content in its source file; return the new lock and what was done."""
-    new = {"pipelines": {}, "rules": {}, "dashboards": {}}
+    new: dict[str, dict] = {"pipelines": {}, "rules": {}, "dashboards": {}}
     done = []
     for kind, items in current.items():
         for cid, (version, digest, path) in items.items():

@@ -290,9 +290,10 @@ class _AttributeRemapper:
         return _MISSING, None
 
     def __call__(self, event: dict, state: set) -> None:
-        value, source = self._take(event)
-        if value is _MISSING:
+        value, found = self._take(event)
+        if value is _MISSING or found is None:
             return
+        source: str = found
         if self.target_type == "attribute":
             if not self.override and get_path(event, self.target, _MISSING) is not _MISSING:
                 return
@@ -302,8 +303,8 @@ class _AttributeRemapper:
                 self._remove(event, source)
             set_path(event, self.target, _cast(value, self.target_format))
             return
-        texts = [_text(v) for v in (value if isinstance(value, list) else [value])]
-        if not texts or None in texts:
+        texts = [t for t in (_text(v) for v in (value if isinstance(value, list) else [value])) if t is not None]
+        if not texts or len(texts) < (len(value) if isinstance(value, list) else 1):
             return  # objects / nested arrays cannot be tag values
         tags = event.get("tags")
         tags = list(tags) if isinstance(tags, list) else []
@@ -635,7 +636,7 @@ def _block_value(event: dict, path: str, parts: list[str]) -> str | None:
         texts = [_text(v) for v in node if v is not None]
         if not texts or None in texts:
             return None  # empty, objects, arrays of objects, nested arrays: "cannot be used"
-        return ",".join(texts)
+        return ",".join(t for t in texts if t is not None)
     return _text(node)  # None for objects and null
 
 
@@ -902,6 +903,7 @@ def _compile_steps(processors: Any, where: str, pipeline: str, geoip, nested: bo
         if kind == "lookup-processor" and "lookup_enrichment_table" in s.spec:
             raise UnsupportedProcessor(f"{s.label()}: lookup-processor with a Reference Table "
                                        "(`lookup_enrichment_table`) is not supported by the simulator")
+        step: Step
         if kind == "attribute-remapper":
             step = _AttributeRemapper(s)
         elif kind == "date-remapper":

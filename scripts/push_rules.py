@@ -48,7 +48,8 @@ def local_rules(root: Path, directory: str | None) -> tuple[dict, dict]:
 
 
 def remote_rules(client: DatadogClient) -> list[dict]:
-    rules, page = [], 0
+    rules: list[dict] = []
+    page = 0
     while True:
         status, body = client.request("GET", RULES, params={"page[size]": 100, "page[number]": page})
         if status != 200 or not isinstance(body, dict):
