@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import copy
 import json
-import sys
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
@@ -16,18 +15,25 @@ from pathlib import Path
 import jsonschema
 import yaml
 
+from .errors import ContentError
 from .model import SEVERITY_ORDER, SOURCE, TACTICS, DashboardFile, PipelineFile, PipelineTests, RuleFile, schema
 
 __all__ = ["SEVERITY_ORDER", "TACTICS", "schema"]  # re-exported: their home is contentkit.model
 
+CONTENT_DIRS = ("siem_rules", "pipelines", "dashboards")
+PACKAGE_MARKERS = ("__init__.py", "__pycache__")  # what makes a content folder a package
+
+
 def _content_root() -> Path:
-    """The repository in a checkout (or an editable install); the copy pip installs
-    under <prefix>/share/zoom-activity-logs otherwise (pyproject's data-files)."""
-    repo = Path(__file__).resolve().parent.parent
-    if (repo / "siem_rules").is_dir():
-        return repo
-    installed = Path(sys.prefix) / "share" / "zoom-activity-logs"
-    return installed if (installed / "siem_rules").is_dir() else repo
+    """Where the pack's siem_rules/, pipelines/ and dashboards/ are: package data
+    (pyproject maps them to contentkit.siem_rules, ...), found by importlib.resources in
+    a checkout, an editable, a regular or a `pip install --target` install alike."""
+    dirs = {name: Path(str(resources.files(f"contentkit.{name}"))) for name in CONTENT_DIRS}
+    root = dirs["siem_rules"].parent
+    for name, path in dirs.items():
+        if path != root / name:  # an install mixing two copies of the pack
+            raise ContentError(f"contentkit.{name} is at {path}, not beside {dirs['siem_rules']}")
+    return root
 
 
 ROOT = _content_root()
@@ -178,7 +184,8 @@ def load_rules(root: Path = ROOT, problems: list[Problem] | None = None) -> list
     rules: list[Rule] = []
     seen: dict[str, str] = {}
     folder = root / "siem_rules"
-    for stray in sorted(p for p in folder.glob("*") if p.suffix != ".yaml" and not p.name.startswith(".")):
+    for stray in sorted(p for p in folder.glob("*") if p.suffix != ".yaml" and not p.name.startswith(".")
+                        and p.name not in PACKAGE_MARKERS):
         # a rule.yml or rule.json would otherwise be skipped without a word
         problems.append(Problem(_rel(stray, root), "", "not a rule file: each rule is siem_rules/<id>.yaml"))
     sources = sorted(folder.glob("*.yaml"))

@@ -20,9 +20,9 @@ import yaml
 from .crossref import evt_names
 from .errors import ContentError
 from .load import ROOT, load_pipelines
+from .model import CONTENT_ID, SEVERITIES
 
-RULE_ID = re.compile(r"^zoom-[a-z0-9-]+$")  # the same pattern as the rule schema's `id`
-SEVERITIES = ("info", "low", "medium", "high", "critical")
+RULE_ID = re.compile(CONTENT_ID)  # the rule schema's `id`
 SAMPLE_ONLY = ("time", "account", "record_id")  # the rule tests fill these in themselves
 
 
