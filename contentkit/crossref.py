@@ -17,15 +17,25 @@ from __future__ import annotations
 
 import re
 
-from .load import PipelinePack, Problem, Rule, _rel, ROOT
+from .errors import ContentError
+from .load import ROOT, PipelinePack, Problem, Rule, _rel
 from .processors import compile_pipeline
 from .search import Query, compile_query
-from .errors import ContentError
 
 RAW_FIELDS = {
-    "log_type", "account", "record_id", "time",
-    "email", "type", "ip_address", "client_type", "version",
-    "operator", "category_type", "action", "operation_detail",
+    "log_type",
+    "account",
+    "record_id",
+    "time",
+    "email",
+    "type",
+    "ip_address",
+    "client_type",
+    "version",
+    "operator",
+    "category_type",
+    "action",
+    "operation_detail",
 }
 RESERVED = {"message", "status", "service", "host", "source", "timestamp"}
 _VARIABLE = re.compile(r"\{\{\s*@([A-Za-z0-9_.\-]+)\s*\}\}")
@@ -81,7 +91,9 @@ def query_problems(query: str, file: str, place: str, known: Known) -> list[Prob
         return [Problem(file, place, str(exc))]
     for attribute in sorted(a for a in compiled.attributes() if not a.startswith("tag:") and a != "tags"):
         if not known.has(attribute):
-            problems.append(Problem(file, place, f"attribute @{attribute} is never produced by the pipeline nor a raw Zoom field"))
+            problems.append(
+                Problem(file, place, f"attribute @{attribute} is never produced by the pipeline nor a raw Zoom field")
+            )
     seen = set()
     for term in compiled.value_terms():
         if term.attribute != "evt.name" or (term.value, term.negated) in seen:
@@ -89,7 +101,9 @@ def query_problems(query: str, file: str, place: str, known: Known) -> list[Prob
         seen.add((term.value, term.negated))
         if not any(term.matches(name) for name in known.taxonomy):
             why = " (excluded by NOT, so the NOT always holds)" if term.negated else ""
-            problems.append(Problem(file, place, f"evt.name {term.value!r} is not in the taxonomy (docs/attributes.md){why}"))
+            problems.append(
+                Problem(file, place, f"evt.name {term.value!r} is not in the taxonomy (docs/attributes.md){why}")
+            )
     return problems
 
 
@@ -102,10 +116,22 @@ def rule_problems(rule: Rule, known: Known, root=ROOT) -> list[Problem]:
         for key in ("groupByFields", "distinctFields", "metrics"):
             for j, attribute in enumerate(q.get(key, [])):
                 if not known.has(attribute):
-                    problems.append(Problem(file, f"queries/{i}/{key}/{j}", f"attribute {attribute} is never produced by the pipeline nor a raw Zoom field"))
+                    problems.append(
+                        Problem(
+                            file,
+                            f"queries/{i}/{key}/{j}",
+                            f"attribute {attribute} is never produced by the pipeline nor a raw Zoom field",
+                        )
+                    )
     for attribute in sorted(set(_VARIABLE.findall(d["message"]))):
         if not known.has(attribute):
-            problems.append(Problem(file, "message", f"template variable {{{{@{attribute}}}}} names an attribute the pipeline never produces"))
+            problems.append(
+                Problem(
+                    file,
+                    "message",
+                    f"template variable {{{{@{attribute}}}}} names an attribute the pipeline never produces",
+                )
+            )
     return problems
 
 
@@ -118,7 +144,9 @@ def dashboard_problems(dash, known: Known, root=ROOT) -> list[Problem]:
     problems = []
     for i, var in enumerate(dash.definition.get("template_variables", [])):
         if var.get("prefix") and not known.has(var["prefix"]):
-            problems.append(Problem(file, f"template_variables/{i}", f"prefix {var['prefix']} is never produced by the pipeline"))
+            problems.append(
+                Problem(file, f"template_variables/{i}", f"prefix {var['prefix']} is never produced by the pipeline")
+            )
 
     def walk(widgets, where):
         for i, widget in enumerate(widgets):
@@ -133,14 +161,32 @@ def dashboard_problems(dash, known: Known, root=ROOT) -> list[Problem]:
                         problems.extend(query_problems(text, file, f"{place}/requests/{j}", known))
                         for g in query.get("group_by", []):
                             if not known.has(g["facet"]):
-                                problems.append(Problem(file, f"{place}/requests/{j}", f"facet {g['facet']} is never produced by the pipeline"))
+                                problems.append(
+                                    Problem(
+                                        file,
+                                        f"{place}/requests/{j}",
+                                        f"facet {g['facet']} is never produced by the pipeline",
+                                    )
+                                )
                 stream = request.get("query", {})
                 if stream.get("data_source") == "logs_stream":
                     text = _TEMPLATE_VAR.sub("", stream.get("query_string", ""))
                     problems.extend(query_problems(text, file, f"{place}/requests/{j}", known))
                     for col in request.get("columns", []):
-                        if col["field"] not in ("timestamp", "content", "host", "service", "status_line") and not known.has(col["field"]):
-                            problems.append(Problem(file, f"{place}/requests/{j}", f"column {col['field']} is never produced by the pipeline"))
+                        if col["field"] not in (
+                            "timestamp",
+                            "content",
+                            "host",
+                            "service",
+                            "status_line",
+                        ) and not known.has(col["field"]):
+                            problems.append(
+                                Problem(
+                                    file,
+                                    f"{place}/requests/{j}",
+                                    f"column {col['field']} is never produced by the pipeline",
+                                )
+                            )
 
     walk(dash.definition.get("widgets", []), "dashboard/widgets")
     return problems

@@ -139,15 +139,37 @@ from __future__ import annotations
 import ipaddress
 import json
 import re
-from dataclasses import dataclass, field as _dc_field
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from dataclasses import field as _dc_field
 from functools import lru_cache
-from typing import Any, Callable, Iterator, NoReturn
+from typing import Any, NoReturn
 
 from contentkit.errors import SearchSyntaxError
 
-__all__ = ["Query", "compile_query", "FREE_TEXT_ATTRIBUTES", "RESERVED_ATTRIBUTES", "Node", "All", "And", "Or",
-           "Not", "Term", "Phrase", "Wildcard", "Exists", "Comparison", "Range", "Cidr", "Field",
-           "ValueTerm", "walk", "value_terms", "compile_tree"]
+__all__ = [
+    "Query",
+    "compile_query",
+    "FREE_TEXT_ATTRIBUTES",
+    "RESERVED_ATTRIBUTES",
+    "Node",
+    "All",
+    "And",
+    "Or",
+    "Not",
+    "Term",
+    "Phrase",
+    "Wildcard",
+    "Exists",
+    "Comparison",
+    "Range",
+    "Cidr",
+    "Field",
+    "ValueTerm",
+    "walk",
+    "value_terms",
+    "compile_tree",
+]
 
 Matcher = Callable[[dict], bool]
 
@@ -168,6 +190,7 @@ _WORD_RE = re.compile(r"\w+")
 
 
 # --------------------------------------------------------------------------- values
+
 
 def _text(value: Any) -> str | None:
     # Numbers/booleans compare by JSON text: `@a:200`, `@a:true` ([VRL] tests
@@ -196,7 +219,8 @@ def _is_number(value: Any) -> bool:
 
 def _collect(node: Any, parts: tuple, k: int, out: list) -> None:
     # Arrays: any element matches; paths go through arrays of objects.
-    # https://docs.datadoghq.com/logs/explorer/search_syntax/#arrays and https://docs.datadoghq.com/observability_pipelines/search_syntax/logs/#arrays
+    # https://docs.datadoghq.com/logs/explorer/search_syntax/#arrays and
+    # https://docs.datadoghq.com/observability_pipelines/search_syntax/logs/#arrays
     """Leaves at parts[k:] under node, going through arrays (any element counts)."""
     if isinstance(node, list):
         for item in node:
@@ -259,6 +283,7 @@ def _all_scalars(node: Any, out: list) -> None:
 
 # --------------------------------------------------------------------------- fields
 
+
 @dataclass(frozen=True)
 class Field:
     """Where a value is searched. kind: attr | reserved | tag | tags | message | free | fulltext.
@@ -291,8 +316,10 @@ _FREE = FREE
 
 
 def _classify(name: str, pos: int, label: str) -> _Field:
-    # Reserved attributes need no '@'; any other `key:value` is a tag (https://docs.datadoghq.com/logs/explorer/search_syntax/#tags);
-    # `tags:<MY_TAG>` matches a whole tag (https://docs.datadoghq.com/logs/explorer/search_syntax/#tags); `message:` is free text on the
+    # Reserved attributes need no '@'; any other `key:value` is a tag
+    # (https://docs.datadoghq.com/logs/explorer/search_syntax/#tags);
+    # `tags:<MY_TAG>` matches a whole tag (https://docs.datadoghq.com/logs/explorer/search_syntax/#tags);
+    # `message:` is free text on the
     # message ([VRL] field.rs DEFAULT_FIELDS).
     if name in RESERVED_ATTRIBUTES:
         return _Field("reserved", name, pos, label)
@@ -305,6 +332,7 @@ def _classify(name: str, pos: int, label: str) -> _Field:
 
 # --------------------------------------------------------------------------- value patterns
 # A value is a list of segments: ("lit", ch), ("esc", ch), ("star", "*"), ("q", "?").
+
 
 def _literal(segs: list) -> str:
     return "".join(ch for _, ch in segs)
@@ -327,8 +355,10 @@ def _wildcard_regex(segs: list, lower: bool = False) -> str:
 
 
 def _word_pattern(text: str) -> re.Pattern | None:
-    # Free text is case-insensitive and word based: https://docs.datadoghq.com/observability_pipelines/search_syntax/logs/#free-text-search ("hello world"
-    # matches "hello-world", "Hello, world"); https://docs.datadoghq.com/logs/explorer/search_syntax/#attributes-search note 2 (full-text
+    # Free text is case-insensitive and word based:
+    # https://docs.datadoghq.com/observability_pipelines/search_syntax/logs/#free-text-search ("hello world"
+    # matches "hello-world", "Hello, world");
+    # https://docs.datadoghq.com/logs/explorer/search_syntax/#attributes-search note 2 (full-text
     # search gives case-insensitive results); special characters are not searchable in
     # the message (https://docs.datadoghq.com/logs/explorer/search_syntax/#escape-special-characters-and-spaces).
     """Free-text term/phrase without wildcards: its words, in sequence, as whole words."""
@@ -345,12 +375,14 @@ def _text_pattern(segs: list | None, phrase: str | None) -> re.Pattern | None:
     assert segs is not None
     if not _has_wildcard(segs):
         return _word_pattern(_literal(segs))
-    # Wildcards in free text (https://docs.datadoghq.com/logs/explorer/search_syntax/#wildcards: `web*`, `*web`, `*NETWORK*` on the message):
+    # Wildcards in free text (https://docs.datadoghq.com/logs/explorer/search_syntax/#wildcards: `web*`, `*web`,
+    # `*NETWORK*` on the message):
     # as [VRL] regex.rs word_regex, \b<pattern>\b with * -> .*, ? -> one character.
     return re.compile(r"(?<!\w)" + _wildcard_regex(segs) + r"(?!\w)", re.IGNORECASE | re.DOTALL)
 
 
 # --------------------------------------------------------------------------- matchers
+
 
 def _never(event: dict) -> bool:
     return False
@@ -362,12 +394,14 @@ def _always(event: dict) -> bool:
 
 def _text_sources(field: _Field) -> Callable[[dict], list | tuple]:
     if field.kind == "fulltext":
+
         def all_values(event: dict) -> list:
             out: list = []
             for key, value in event.items():
                 if key != "tags":
                     _all_scalars(value, out)
             return out
+
         return all_values
     paths = ("message",) if field.kind == "message" else FREE_TEXT_ATTRIBUTES
     getters = [_path_values(p) for p in paths]
@@ -385,6 +419,7 @@ def _text_sources(field: _Field) -> Callable[[dict], list | tuple]:
                 if text is not None:
                     out.append(text)
         return out
+
     return sources
 
 
@@ -400,19 +435,25 @@ def _text_matcher(field: _Field, segs: list | None, phrase: str | None) -> Match
             if search(text):
                 return True
         return False
+
     return match
 
 
-def _value_predicate(segs: list | None, phrase: str | None, lower: bool) -> Callable[[str], Any]:
+def _value_predicate(segs: list | None, phrase: str | None, lower: bool) -> Callable[[str], bool]:
     """Whole-value comparison of a string (attribute, reserved attribute or tag value)."""
-    # Attribute searches are case sensitive (https://docs.datadoghq.com/logs/explorer/search_syntax/#attributes-search note 2); tags are
+    # Attribute searches are case sensitive
+    # (https://docs.datadoghq.com/logs/explorer/search_syntax/#attributes-search note 2); tags are
     # lowercased at intake (https://docs.datadoghq.com/getting_started/tagging/), hence
-    # `lower` for tags. Wildcards only outside quotes (https://docs.datadoghq.com/logs/explorer/search_syntax/#wildcards); `?` matches one
-    # character, a space or special one included (https://docs.datadoghq.com/logs/explorer/search_syntax/#search-wildcard).
+    # `lower` for tags. Wildcards only outside quotes
+    # (https://docs.datadoghq.com/logs/explorer/search_syntax/#wildcards); `?` matches one
+    # character, a space or special one included
+    # (https://docs.datadoghq.com/logs/explorer/search_syntax/#search-wildcard).
     if phrase is None:
         assert segs is not None
         if _has_wildcard(segs):
-            return re.compile(_wildcard_regex(segs, lower), re.DOTALL).fullmatch  # truthy Match
+            fullmatch = re.compile(_wildcard_regex(segs, lower), re.DOTALL).fullmatch
+            # a bool, not the Match: matches() returns this for a lone wildcard term
+            return lambda text: fullmatch(text) is not None
         phrase = _literal(segs)
     literal = phrase.lower() if lower else phrase
     return literal.__eq__
@@ -430,6 +471,7 @@ def _term_matcher(field: _Field, segs: list | None, phrase: str | None) -> Match
                 if isinstance(tag, str) and pred(tag.lower()):
                     return True
             return False
+
         return match_tags
     if kind == "tag":
         prefix = field.name + ":"
@@ -443,6 +485,7 @@ def _term_matcher(field: _Field, segs: list | None, phrase: str | None) -> Match
                     if tag.startswith(prefix) and value_pred(tag[n:]):
                         return True
             return False
+
         return match_tag
     # attr / reserved: whole value, case-sensitive, any array element
     pred = _value_predicate(segs, phrase, lower=False)
@@ -469,11 +512,13 @@ def _term_matcher(field: _Field, segs: list | None, phrase: str | None) -> Match
             if text is not None and pred(text):
                 return True
         return False
+
     return match_value
 
 
 def _exists_matcher(field: _Field) -> Matcher:
-    # `@attr:*` / `-@attr:*` (https://docs.datadoghq.com/logs/explorer/search_syntax/#attributes-search examples); `key:*` for tags counts a
+    # `@attr:*` / `-@attr:*` (https://docs.datadoghq.com/logs/explorer/search_syntax/#attributes-search examples);
+    # `key:*` for tags counts a
     # bare `key` tag too ([VRL] vector src/conditions/datadog_search.rs exists()).
     kind = field.kind
     if kind in ("free", "fulltext"):
@@ -490,6 +535,7 @@ def _exists_matcher(field: _Field) -> Matcher:
                     if tag == key or tag.startswith(prefix):
                         return True
             return False
+
         return tag_exists
     values = _path_values(field.name)  # attr, reserved, message
 
@@ -498,13 +544,16 @@ def _exists_matcher(field: _Field) -> Matcher:
             if value is not None:
                 return True
         return False
+
     return exists
 
 
-def _range_matcher(path: str, lo: float | None, hi: float | None,
-                   lo_incl: bool, hi_incl: bool) -> Matcher:
-    # Numerical operators and [a TO b] ranges on numerical facets (https://docs.datadoghq.com/logs/explorer/search_syntax/#numerical-values);
-    # {a TO b} is exclusive (https://docs.datadoghq.com/observability_pipelines/search_syntax/logs/#attribute-search). Only JSON numbers are measures.
+def _range_matcher(path: str, lo: float | None, hi: float | None, lo_incl: bool, hi_incl: bool) -> Matcher:
+    # Numerical operators and [a TO b] ranges on numerical facets
+    # (https://docs.datadoghq.com/logs/explorer/search_syntax/#numerical-values);
+    # {a TO b} is exclusive
+    # (https://docs.datadoghq.com/observability_pipelines/search_syntax/logs/#attribute-search). Only JSON numbers
+    # are measures.
     values = _path_values(path)
 
     def in_range(event: dict) -> bool:
@@ -517,6 +566,7 @@ def _range_matcher(path: str, lo: float | None, hi: float | None,
                 continue
             return True
         return False
+
     return in_range
 
 
@@ -536,6 +586,7 @@ def _cidr_matcher(path: str, networks: list) -> Matcher:
                 if ip.version == net.version and ip in net:
                     return True
         return False
+
     return in_networks
 
 
@@ -559,6 +610,7 @@ def _and(matchers: list[Matcher]) -> Matcher:
                     ms.sort(key=fails.__getitem__, reverse=True)
                 return False
         return True
+
     return all_of
 
 
@@ -575,6 +627,7 @@ def _or(matchers: list[Matcher]) -> Matcher:
             if m(event):
                 return True
         return False
+
     return any_of
 
 
@@ -590,6 +643,7 @@ def _not(matcher: Matcher) -> Matcher:
 # The parser's only output. Matching (compiled to closures once, below), the attributes a
 # query names, hunt's gates (requires) and the value terms crossref checks are all
 # derived by walking it, so they cannot disagree about what a query says.
+
 
 @dataclass(frozen=True, slots=True)
 class All:
@@ -615,6 +669,7 @@ class Not:
 class Term:
     """An unquoted value without wildcards (escapes resolved): whole value on an attribute
     or tag, whole words on free text."""
+
     field: Field
     text: str
 
@@ -622,6 +677,7 @@ class Term:
 @dataclass(frozen=True, slots=True)
 class Phrase:
     """A double-quoted value: wildcards inside are literal [LS "Wildcards"]."""
+
     field: Field
     text: str
 
@@ -629,6 +685,7 @@ class Phrase:
 @dataclass(frozen=True, slots=True)
 class Wildcard:
     """An unquoted value with `*` / `?`: segments ("lit"|"esc"|"star"|"q", char)."""
+
     field: Field
     segments: tuple
 
@@ -640,12 +697,14 @@ class Wildcard:
 @dataclass(frozen=True, slots=True)
 class Exists:
     """`field:*` (`@attr:*`, `env:*`)."""
+
     field: Field
 
 
 @dataclass(frozen=True, slots=True)
 class Comparison:
     """`@path:>n`, `>=`, `<`, `<=`: JSON numbers only."""
+
     path: str
     op: str
     number: int | float
@@ -654,6 +713,7 @@ class Comparison:
 @dataclass(frozen=True, slots=True)
 class Range:
     """`@path:[lo TO hi]` (inclusive) / `{lo TO hi}` (exclusive); None is an open `*` bound."""
+
     path: str
     lo: int | float | None
     hi: int | float | None
@@ -663,6 +723,7 @@ class Range:
 @dataclass(frozen=True, slots=True)
 class Cidr:
     """`CIDR(@path, block, ...)`."""
+
     path: str
     blocks: tuple  # of str, as ipaddress.ip_network(strict=False) reads them
 
@@ -759,6 +820,7 @@ class ValueTerm:
     """A value compared with an attribute or tag (`@evt.name:x`, `@evt.name:(x OR y*)`,
     `env:prod`): attribute as Field.attribute names it; `negated` when under an odd
     number of NOTs (the query then excludes the value rather than depending on it)."""
+
     attribute: str
     value: str
     wildcard: bool
@@ -823,8 +885,10 @@ class _Parser:
 
     def keyword(self) -> tuple[str, int] | None:
         """The operator at the current position, as (AND|OR|NOT, length)."""
-        # Case-sensitive AND / OR / - (https://docs.datadoghq.com/logs/explorer/search_syntax/#overview), NOT (https://docs.datadoghq.com/observability_pipelines/search_syntax/logs/#boolean-operators and
-        # `NOT(CIDR(...))` in https://docs.datadoghq.com/logs/explorer/search_syntax/), && / || (vectordotdev/vrl PR #1001).
+        # Case-sensitive AND / OR / - (https://docs.datadoghq.com/logs/explorer/search_syntax/#overview), NOT
+        # (https://docs.datadoghq.com/observability_pipelines/search_syntax/logs/#boolean-operators and
+        # `NOT(CIDR(...))` in https://docs.datadoghq.com/logs/explorer/search_syntax/), && / ||
+        # (vectordotdev/vrl PR #1001).
         s, i, n = self.s, self.i, self.n
         if s.startswith("&&", i):
             return "AND", 2
@@ -857,7 +921,8 @@ class _Parser:
 
     def parse_or(self, ctx: _Field | None) -> Node:
         # Precedence: NOT/- > AND (explicit or implicit, "if nothing is added, AND is taken
-        # by default", https://docs.datadoghq.com/logs/explorer/search_syntax/#overview) > OR. Not stated in the docs; Datadog's own parser:
+        # by default", https://docs.datadoghq.com/logs/explorer/search_syntax/#overview) > OR. Not stated in
+        # the docs; Datadog's own parser:
         # https://github.com/vectordotdev/vrl/pull/1542 ("AND takes precedence over OR").
         branches = [self.parse_and(ctx)]
         while True:
@@ -910,8 +975,10 @@ class _Parser:
         return self.parse_primary(ctx)
 
     def parse_group(self, ctx: _Field | None) -> Node:
-        # Parentheses, and value groups `@attr:(a OR b)` / `env:(prod OR test)` (https://docs.datadoghq.com/logs/explorer/search_syntax/#tags,
-        # https://docs.datadoghq.com/observability_pipelines/search_syntax/logs/#boolean-operators `service:(postgres OR datadog_agent)`).
+        # Parentheses, and value groups `@attr:(a OR b)` / `env:(prod OR test)`
+        # (https://docs.datadoghq.com/logs/explorer/search_syntax/#tags,
+        # https://docs.datadoghq.com/observability_pipelines/search_syntax/logs/#boolean-operators
+        # `service:(postgres OR datadog_agent)`).
         open_pos = self.i
         self.i += 1
         self.skip_ws()
@@ -945,7 +1012,9 @@ class _Parser:
             if self.i < self.n and s[self.i] == ":":
                 self.fail("quoted field names are not supported", start)
             return Phrase(FREE, phrase)
-        if s.startswith("*:", start):  # full-text over all attributes, https://docs.datadoghq.com/logs/explorer/search_syntax/#full-text-search
+        if s.startswith(
+            "*:", start
+        ):  # full-text over all attributes, https://docs.datadoghq.com/logs/explorer/search_syntax/#full-text-search
             self.i += 2
             return self.parse_field_value(_Field("fulltext", "*", start, "*"))
         if s.startswith("CIDR(", start):
@@ -956,9 +1025,9 @@ class _Parser:
                 self.fail("missing attribute name after '@'", start)
             segs, colon = self.read_term(stop_at_colon=True)
             if not colon:
-                self.fail(f"attribute '{s[start:self.i]}' needs ':' and a value", start)
+                self.fail(f"attribute '{s[start : self.i]}' needs ':' and a value", start)
             name = self.field_name(segs, start)
-            field = _Field("attr", name, start, s[start:self.i])
+            field = _Field("attr", name, start, s[start : self.i])
             self.i += 1  # ':'
             return self.parse_field_value(field)
         if c == ":":
@@ -972,7 +1041,7 @@ class _Parser:
         segs, colon = self.read_term(stop_at_colon=True)
         if colon:
             name = self.field_name(segs, start)
-            field = _classify(name, start, s[start:self.i])
+            field = _classify(name, start, s[start : self.i])
             self.i += 1  # ':'
             return self.parse_field_value(field)
         if segs == [("star", "*")]:
@@ -1097,7 +1166,7 @@ class _Parser:
         if close < 0:
             self.fail("unbalanced '(': missing ')'", start + 4)
         args, pos = [], self.i
-        for piece in s[self.i:close].split(","):
+        for piece in s[self.i : close].split(","):
             stripped = piece.strip()
             args.append((stripped, pos + len(piece) - len(piece.lstrip())))
             pos += len(piece) + 1
@@ -1120,8 +1189,10 @@ class _Parser:
 
     # -- lexical pieces
     def read_phrase(self) -> str:
-        # Sequences in double quotes (https://docs.datadoghq.com/logs/explorer/search_syntax/#overview); values with special characters can be
-        # quoted (https://docs.datadoghq.com/logs/explorer/search_syntax/ note 3); wildcards inside quotes are literal (https://docs.datadoghq.com/logs/explorer/search_syntax/#wildcards).
+        # Sequences in double quotes (https://docs.datadoghq.com/logs/explorer/search_syntax/#overview);
+        # values with special characters can be
+        # quoted (https://docs.datadoghq.com/logs/explorer/search_syntax/ note 3); wildcards inside quotes are
+        # literal (https://docs.datadoghq.com/logs/explorer/search_syntax/#wildcards).
         s, open_pos = self.s, self.i
         i, out = open_pos + 1, []
         while i < self.n:
@@ -1143,20 +1214,23 @@ class _Parser:
 
     def read_term(self, stop_at_colon: bool) -> tuple[list, bool]:
         """Segments of an unquoted word; stops at whitespace, '(' / ')', or ':' when allowed."""
-        # Special characters need escaping with \\ (https://docs.datadoghq.com/logs/explorer/search_syntax/#escape-special-characters-and-spaces);
+        # Special characters need escaping with \\
+        # (https://docs.datadoghq.com/logs/explorer/search_syntax/#escape-special-characters-and-spaces);
         # inside a word `-`, `+`, `=`, `#`, `/` are plain (vrl grammar.pest TERM_CHAR; `/` is
-        # not special per https://docs.datadoghq.com/logs/explorer/search_syntax/); `:` in a value needs escaping or quotes (https://docs.datadoghq.com/logs/explorer/search_syntax/ note 3).
+        # not special per https://docs.datadoghq.com/logs/explorer/search_syntax/); `:` in a value needs
+        # escaping or quotes (https://docs.datadoghq.com/logs/explorer/search_syntax/ note 3).
         s, n = self.s, self.n
         i = start = self.i
         segs: list = []
         first = s[i]
         if first in "+-=!~^<>#":
-            what = {"+": "'+' (required clause) is not supported",
-                    "!": "'!' is not supported; use NOT or '-'",
-                    "~": "fuzzy/proximity searches ('~') are not supported",
-                    "^": "boosting ('^') is not supported",
-                    "#": "'#' must be escaped at the start of a value"}.get(
-                first, f"'{first}' at the start of a value must be escaped")
+            what = {
+                "+": "'+' (required clause) is not supported",
+                "!": "'!' is not supported; use NOT or '-'",
+                "~": "fuzzy/proximity searches ('~') are not supported",
+                "^": "boosting ('^') is not supported",
+                "#": "'#' must be escaped at the start of a value",
+            }.get(first, f"'{first}' at the start of a value must be escaped")
             self.fail(what, i)
         colon = False
         while i < n:
@@ -1196,7 +1270,7 @@ class _Parser:
             elif c in "<>":
                 self.fail(f"unexpected '{c}'; a comparison goes right after ':'", i)
             elif s.startswith("&&", i) or s.startswith("||", i):
-                self.fail(f"unexpected '{s[i:i + 2]}' inside a term", i)
+                self.fail(f"unexpected '{s[i : i + 2]}' inside a term", i)
             else:
                 segs.append(("lit", c))
             i += 1
@@ -1213,6 +1287,7 @@ class _Parser:
 
 
 # --------------------------------------------------------------------------- API
+
 
 def _value_node(field: Field, segs: list) -> Node:
     if _has_wildcard(segs):
