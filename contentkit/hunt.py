@@ -6,21 +6,30 @@ malformed ones; the second visits the records in time order (rules need it; Zoom
 serves pages newest first), parses each again, runs the pipeline and pushes the
 event into every rule's streaming evaluation (contentkit.detect.Evaluation).
 Standard input is spooled to a temporary file first, for the second pass.
+
+Hostile input never makes it lie or hang: lines repeating a record_id already seen
+are dropped (counted), a record whose Zoom fields have the wrong type is malformed
+(counted, skipped), a gzip or binary file is refused by name, and a `stop` event (the
+command's SIGTERM / Ctrl-C) ends any phase within a fraction of a second.
 """
 
 from __future__ import annotations
 
+import codecs
 import fnmatch
 import mmap
 import os
+import select
 import shutil
+import signal
 import sys
 import tempfile
 from array import array
+from collections.abc import Callable, Generator, Iterable
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import BinaryIO, Callable, Iterable
+from typing import BinaryIO
 
 import orjson
 
@@ -37,6 +46,35 @@ SKIPPED_LOG_TYPES = {"health"}  # the collector's own lines, not Zoom records
 CHUNK = 2000  # lines per task sent to a pipeline worker
 PARALLEL_FROM = 20_000  # below this, worker start-up costs more than it saves
 SAMPLES = 3  # events kept per signal: enough to triage, small enough for months of signals
+POLL = 0.1  # seconds between looks at the stop event while waiting on a worker or stdin
+# The fields of a Zoom record the pipeline and the rules read (emulator/dataset.py,
+# pipelines/zoom_activity_logs/tests.yaml): text when present (null is tolerated as
+# absent). Another type ("email": {"x": 1}) makes the record malformed, not a crash.
+TEXT_FIELDS = ("log_type", "account", "record_id", "time", "email", "type", "ip_address", "client_type",
+               "version", "operator", "category_type", "action", "operation_detail")
+
+
+class Stopped(Exception):
+    """The run was asked to stop (the command's SIGTERM / Ctrl-C)."""
+
+    def __init__(self):
+        super().__init__("hunt stopped on request (SIGTERM / Ctrl-C); no signals written")
+
+
+def _check_stop(stop) -> None:
+    if stop is not None and stop.is_set():
+        raise Stopped()
+
+
+def record_problem(record) -> str | None:
+    """Why a parsed line is not a usable record, or None."""
+    if not isinstance(record, dict):
+        return "not a JSON object"
+    for key in TEXT_FIELDS:
+        value = record.get(key)
+        if value is not None and not isinstance(value, str):
+            return f"{key} is not text"
+    return None
 
 
 @dataclass
@@ -45,6 +83,7 @@ class HuntStats:
     records: int = 0
     malformed: int = 0
     skipped: int = 0  # health lines, and records outside --since/--until
+    duplicates: int = 0  # lines repeating a record_id already read (overlapping files, a re-run)
     first_malformed: str | None = None
     events_processed: int = 0
 
@@ -83,7 +122,7 @@ def _sample(event: dict) -> dict:
 
 
 def iso_ms(ms: int) -> str:
-    return datetime.fromtimestamp(ms / 1000, timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return datetime.fromtimestamp(ms / 1000, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def select_rules(rules, patterns: list[str] | None):
@@ -119,8 +158,6 @@ def _process(record: dict, pipelines) -> dict:
     return event
 
 
-_WORKER: dict = {}
-
 
 def _query_table(rules) -> list[tuple]:
     """(rule index, query name, matcher, gates) of every query of the compiled rules."""
@@ -134,23 +171,89 @@ def _matches(queries, routes: dict, event: dict, gate: bool) -> list:
     return [(n, name) for n, name, match, _ in _gated(queries, routes, event, gate) if match(event)]
 
 
-def _worker_init(geoip_path, root, bodies, gate) -> None:
-    from .geoip import GeoIP
+def _worker_main(conn, chunk_lines, pipelines, queries, gate) -> None:
+    """A pipeline worker (a forked child: it has the parent's mapped input, index and
+    compiled content). Each request names a range of `chunk_lines`; the answer is one
+    line per event: [event after the pipeline, [[rule index, query name], ...]]."""
+    # the parent's handlers only set a stop event: a worker keeping them would survive
+    # the SIGTERM that ends it (the old Pool's hang); Ctrl-C is the parent's to handle
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    code = 0
+    try:
+        routes: dict = {}
+        while True:
+            request = conn.recv_bytes()
+            if not request:
+                break
+            first, last = map(int, request.split())
+            out = []
+            for raw in chunk_lines(first, last):
+                event = _process(orjson.loads(raw), pipelines)
+                out.append(orjson.dumps([event, _matches(queries, routes, event, gate)]))
+            conn.send_bytes(b"\n".join(out))
+    except (EOFError, OSError):
+        pass  # the parent is gone or stopped us: nothing to report to
+    except BaseException:  # a bug: the parent reports it (its wait sees the pipe close)
+        import traceback
 
-    geoip = GeoIP.from_mmdb(geoip_path) if geoip_path else None
-    packs = load_pipelines(root) if root else load_pipelines()
-    _WORKER.update(pipelines=[compile_pipeline(pack.definition, geoip) for pack in packs],
-                   queries=_query_table([compile_rule(body) for body in bodies]), routes={}, gate=gate)
+        traceback.print_exc()
+        code = 1
+    finally:
+        os._exit(code)  # no exit-time flush of buffers inherited from the parent
 
 
-def _worker_process(chunk: bytes) -> bytes:
-    """Each line: [event after the pipeline, [[rule index, query name], ...] that match it]."""
-    w = _WORKER
-    out = []
-    for line in chunk.split(b"\n"):
-        event = _process(orjson.loads(line), w["pipelines"])
-        out.append(orjson.dumps([event, _matches(w["queries"], w["routes"], event, w["gate"])]))
-    return b"\n".join(out)
+class _Workers:
+    """Pipeline workers, each with its own pipe: requests are a few bytes (a range of
+    the time-ordered index, which the forked worker reads from the inherited mapping)
+    and at most IN_FLIGHT per worker, so a send never blocks on a worker that is itself
+    blocked sending; there is no shared queue, lock or helper thread to deadlock on
+    (multiprocessing.Pool had all three). Every wait polls `stop`; closing always ends
+    the workers (SIGTERM, then SIGKILL), even while they are busy."""
+
+    IN_FLIGHT = 2
+
+    def __init__(self, ctx, count: int, target_args: tuple):
+        self.procs, self.conns = [], []
+        try:
+            for _ in range(count):
+                parent, child = ctx.Pipe(duplex=True)
+                proc = ctx.Process(target=_worker_main, args=(child, *target_args), daemon=True)
+                proc.start()
+                child.close()
+                self.procs.append(proc)
+                self.conns.append(parent)
+        except BaseException:
+            self.close()
+            raise
+
+    def send(self, n: int, first: int, last: int) -> None:
+        self.conns[n].send_bytes(b"%d %d" % (first, last))
+
+    def receive(self, n: int, stop) -> bytes:
+        conn, proc = self.conns[n], self.procs[n]
+        while not conn.poll(POLL):
+            _check_stop(stop)
+            if not proc.is_alive() and not conn.poll(0):
+                raise RuntimeError(f"hunt: pipeline worker {proc.pid} died (exit code {proc.exitcode})")
+        try:
+            return conn.recv_bytes()
+        except EOFError:
+            raise RuntimeError(f"hunt: pipeline worker {proc.pid} ended without its answer") from None
+
+    def close(self, graceful: bool = False) -> None:
+        for conn in self.conns:
+            conn.close()  # an idle worker reads EOF and exits
+        for proc in self.procs:
+            if graceful:
+                proc.join(0.2)
+            if proc.exitcode is None:
+                proc.terminate()
+        for proc in self.procs:
+            proc.join(1.0)
+            if proc.exitcode is None:
+                proc.kill()
+                proc.join(1.0)
 
 
 def _gated(queries, routes: dict, event: dict, gate: bool = True):
@@ -169,7 +272,8 @@ def _gated(queries, routes: dict, event: dict, gate: bool = True):
 class Hunt:
     def __init__(self, rule_patterns: list[str] | None = None, geoip=None,
                  since_ms: int | None = None, until_ms: int | None = None, root: Path | None = None,
-                 gate: bool = True, workers: int | None = None, geoip_path: str | None = None):
+                 gate: bool = True, workers: int | None = None, geoip_path: str | None = None,
+                 stop=None):
         problems: list = []
         kwargs = {"problems": problems} if root is None else {"root": root, "problems": problems}
         packs = load_pipelines(**kwargs)
@@ -187,17 +291,21 @@ class Hunt:
         self.workers = max(1, (os.cpu_count() or 1)) if workers is None else workers
         self._geoip_path = geoip_path
         self._root = root
+        self.stop = stop  # a threading.Event: set, the run raises Stopped at the next look
 
     # -- pass 1 -----------------------------------------------------------------------
     def _index(self, buffers: list[tuple[str, Buffer]]):
         times, where, offsets, lengths = array("q"), array("i"), array("q"), array("i")
-        stats = self.stats
+        stats, stop = self.stats, self.stop
+        seen: set[str] = set()  # record_ids read: the collector's exactly-once id
         for n, (name, buf) in enumerate(buffers):
             pos, size, lineno = 0, len(buf), 0
             while pos < size:
                 end = buf.find(b"\n", pos)
                 end = size if end < 0 else end
                 lineno += 1
+                if not lineno & 0xFFF:
+                    _check_stop(stop)
                 raw = buf[pos:end]
                 start, pos = pos, end + 1
                 if not raw.strip():
@@ -205,10 +313,14 @@ class Hunt:
                 stats.lines += 1
                 try:
                     record = orjson.loads(raw)
-                    ms = parse_date(record.get("time")) if isinstance(record, dict) else None
                 except orjson.JSONDecodeError:
-                    record, ms = None, None
-                if not isinstance(record, dict) or (ms is None and record.get("log_type") not in SKIPPED_LOG_TYPES):
+                    record = None
+                problem = record_problem(record)
+                # the time is text (ISO 8601, as Zoom and the collector write it): a number
+                # there is another shape of record, whose epoch unit would be a guess
+                ms = parse_date(record["time"]) if problem is None and isinstance(record.get("time"), str) \
+                    else None
+                if problem is not None or (ms is None and record.get("log_type") not in SKIPPED_LOG_TYPES):
                     stats.malformed += 1
                     if stats.first_malformed is None:
                         stats.first_malformed = f"{name}:{lineno}"
@@ -217,6 +329,12 @@ class Hunt:
                     stats.skipped += 1
                     continue
                 assert ms is not None  # a record without a time was counted as malformed above
+                rid = record.get("record_id")
+                if rid is not None:
+                    if rid in seen:
+                        stats.duplicates += 1
+                        continue
+                    seen.add(rid)
                 if (self.since_ms is not None and ms < self.since_ms) or \
                         (self.until_ms is not None and ms > self.until_ms):
                     stats.skipped += 1
@@ -229,7 +347,7 @@ class Hunt:
         return times, where, offsets, lengths
 
     # -- pass 2 -----------------------------------------------------------------------
-    def events(self, buffers: list[tuple[str, Buffer]]) -> Iterable[tuple[dict, list]]:
+    def events(self, buffers: list[tuple[str, Buffer]]) -> Generator[tuple[dict, list], None, None]:
         """(event after the pipeline, [(rule index, query name)] it matches) in time order
         (stable for equal times: input order)."""
         times, where, offsets, lengths = self._index(buffers)
@@ -238,43 +356,62 @@ class Hunt:
         def raw(i):
             return buffers[where[i]][1][offsets[i]:offsets[i] + lengths[i]]
 
-        if self.workers > 1 and len(order) >= PARALLEL_FROM:
+        if self.workers > 1 and len(order) >= PARALLEL_FROM and hasattr(os, "fork"):
             yield from self._parallel_events(order, raw)
             return
         pipelines, queries = self.pipelines, _query_table([r for _, r in self.compiled])
         routes: dict = {}
-        for i in order:
+        stop = self.stop
+        for k, i in enumerate(order):
+            if not k & 0x3FF:
+                _check_stop(stop)
             event = _process(orjson.loads(raw(i)), pipelines)
             yield event, _matches(queries, routes, event, self.gate)
 
     def _parallel_events(self, order, raw):
-        """The pipeline and the rules' query matching in worker processes, chunk by chunk,
-        results in order: matching is a pure function of the finished event, so only the
-        stateful part of the rules (windows, groups, signals) stays here, in time order."""
+        """The pipeline and the rules' query matching in forked worker processes, chunk
+        by chunk, results in order: matching is a pure function of the finished event, so
+        only the stateful part of the rules (windows, groups, signals) stays here, in
+        time order. Chunk k goes to worker k % workers; each keeps IN_FLIGHT chunks."""
         import multiprocessing
 
-        ctx = multiprocessing.get_context("fork" if hasattr(os, "fork") else "spawn")
-        from collections import deque
+        def chunk_lines(first, last):
+            return (raw(i) for i in order[first:last])
 
-        chunks = (b"\n".join(raw(i) for i in order[k:k + CHUNK]) for k in range(0, len(order), CHUNK))
-        with ctx.Pool(self.workers, initializer=_worker_init,
-                      initargs=(self._geoip_path, self._root, [r.body for _, r in self.compiled],
-                                self.gate)) as pool:
-            # a few chunks in flight, not all: Pool.imap would read the whole input ahead
-            pending = deque()
-            for chunk in chunks:
-                pending.append(pool.apply_async(_worker_process, (chunk,)))
-                if len(pending) >= 3 * self.workers:
-                    yield from map(orjson.loads, pending.popleft().get().split(b"\n"))
-            while pending:
-                yield from map(orjson.loads, pending.popleft().get().split(b"\n"))
+        ctx = multiprocessing.get_context("fork")
+        starts = range(0, len(order), CHUNK)
+        count = min(self.workers, len(starts))
+        queries = _query_table([r for _, r in self.compiled])
+        workers = _Workers(ctx, count, (chunk_lines, self.pipelines, queries, self.gate))
+        done = False
+        try:
+            sent = 0
+            for k in range(len(starts)):
+                _check_stop(self.stop)
+                while sent < len(starts) and sent < k + count * _Workers.IN_FLIGHT:
+                    workers.send(sent % count, starts[sent], starts[sent] + CHUNK)
+                    sent += 1
+                for item in workers.receive(k % count, self.stop).split(b"\n"):
+                    yield orjson.loads(item)
+            done = True
+        finally:
+            workers.close(graceful=done)
 
     def run(self, buffers: list[tuple[str, Buffer]], on_event: Callable[[dict], None] | None = None) \
             -> list[Finding]:
         runs = [(rule_id, rule.start(max_samples=SAMPLES, sample=_sample)) for rule_id, rule in self.compiled]
         # Only the rules with a matching query see an event: one no query matches changes
         # no rule state, so skipping is exact (tested against pushing every event).
-        for event, matches in self.events(buffers):
+        events = self.events(buffers)
+        try:
+            findings = self._evaluate(runs, events, on_event)
+        finally:
+            events.close()  # now, not when garbage collected: a failed write ends the workers at once
+        findings.sort(key=lambda f: (-SEVERITIES.index(f.severity), f.signal.first_seen, f.rule_id))
+        return findings
+
+    def _evaluate(self, runs, events, on_event) -> list[Finding]:
+        for event, matches in events:
             self.stats.events_processed += 1
             if on_event:
                 on_event(event)
@@ -283,15 +420,47 @@ class Hunt:
                 by_rule.setdefault(n, set()).add(name)
             for n, names in by_rule.items():
                 runs[n][1].push(event, names)
-        findings = [Finding(rule_id, s) for rule_id, run in runs for s in run.signals]
-        findings.sort(key=lambda f: (-SEVERITIES.index(f.severity), f.signal.first_seen, f.rule_id))
-        return findings
+        return [Finding(rule_id, s) for rule_id, run in runs for s in run.signals]
+
+
+SNIFF = 1 << 16  # bytes of each input checked for text
+
+
+def not_text(head: bytes) -> str | None:
+    """What an input is when it is not NDJSON text (from its first bytes), or None."""
+    if head[:2] == b"\x1f\x8b":
+        return "gzip-compressed"
+    if b"\x00" in head:
+        return "binary (it has NUL bytes)"
+    try:
+        codecs.getincrementaldecoder("utf-8")().decode(head, final=False)
+    except UnicodeDecodeError:
+        return "binary (not UTF-8 text)"
+    return None
+
+
+def _spool(source: BinaryIO, into, stop) -> None:
+    """Copy stdin to a file, looking at `stop` while no data comes."""
+    try:
+        fd = source.fileno()
+    except (AttributeError, OSError, ValueError):  # an in-memory stream: it cannot block
+        shutil.copyfileobj(source, into, 1 << 20)
+        return
+    while True:
+        if stop is not None:
+            while not select.select([fd], [], [], POLL)[0]:
+                _check_stop(stop)
+        data = os.read(fd, 1 << 20)
+        if not data:
+            return
+        into.write(data)
 
 
 class Inputs:
-    """Files (or '-' for stdin) mapped read-only; stdin spooled to a temporary file."""
+    """Files (or '-' for stdin) mapped read-only; stdin spooled to a temporary file.
+    A gzip or binary input is refused by name (ContentError)."""
 
-    def __init__(self, paths: Iterable[str], stdin: BinaryIO | None = None):
+    def __init__(self, paths: Iterable[str], stdin: BinaryIO | None = None, stop=None):
         self.buffers: list[tuple[str, Buffer]] = []
         self._maps: list[mmap.mmap] = []
         self._files: list = []
@@ -299,7 +468,11 @@ class Inputs:
         for path in paths:
             if path == "-":
                 self._tmp = tempfile.TemporaryFile(prefix="zoom-hunt-")
-                shutil.copyfileobj(stdin if stdin is not None else sys.stdin.buffer, self._tmp, 1 << 20)
+                try:
+                    _spool(stdin if stdin is not None else sys.stdin.buffer, self._tmp, stop)
+                except BaseException:
+                    self.close()
+                    raise
                 self._add("<stdin>", self._tmp)
                 continue
             try:
@@ -309,6 +482,13 @@ class Inputs:
                 raise ContentError(f"{path}: cannot read: {exc.strerror}") from None
             self._files.append(f)
             self._add(path, f)
+        for name, buf in self.buffers:
+            what = not_text(buf[:SNIFF])
+            if what:
+                self.close()
+                hint = f"; decompress it first: zcat {name} | zoom-activity-logs hunt -" \
+                    if what.startswith("gzip") else ""
+                raise ContentError(f"{name}: {what}, not NDJSON{hint}")
 
     def _add(self, name: str, f) -> None:
         f.flush()
@@ -339,21 +519,27 @@ def parse_bound(text: str, field: str, end_of_day: bool = False) -> int:
     """--since/--until: a UTC day (YYYY-MM-DD) or an ISO 8601 time -> epoch ms."""
     try:
         if len(text) == 10:
-            day = datetime.strptime(text, "%Y-%m-%d").replace(tzinfo=timezone.utc)
+            day = datetime.strptime(text, "%Y-%m-%d").replace(tzinfo=UTC)
             ms = int(day.timestamp() * 1000)
             return ms + 86_399_999 if end_of_day else ms
         value = datetime.fromisoformat(text.replace("Z", "+00:00"))
         if value.tzinfo is None:
-            value = value.replace(tzinfo=timezone.utc)
+            value = value.replace(tzinfo=UTC)
         return int(value.timestamp() * 1000)
     except ValueError:
         raise ContentError(f"{field}: {text!r} is not a date (YYYY-MM-DD) or an ISO 8601 time") from None
 
 
-def render_table(findings: list[Finding], width: int = 120) -> str:
+def render_table(findings: list[Finding], width: int | None = None) -> str:
+    """The findings as a table no wider than `width`: the widest columns are cut, with
+    an ellipsis, until it fits. Default: the terminal's width ($COLUMNS, else stdout's
+    terminal); when stdout is a file or a pipe and $COLUMNS is unset, no limit."""
+    if width is None:
+        tty = sys.stdout is not None and sys.stdout.isatty()
+        width = shutil.get_terminal_size().columns if tty or os.environ.get("COLUMNS") else 1 << 16
     if not findings:
         return "no signals"
-    rows = [("SEVERITY", "RULE", "USER / GROUP", "FIRST SEEN", "LAST SEEN", "EVENTS")]
+    rows: list[tuple[str, ...]] = [("SEVERITY", "RULE", "USER / GROUP", "FIRST SEEN", "LAST SEEN", "EVENTS")]
     for f in findings:
         j = f.as_json()
         group = ", ".join(str(v) for v in j["group"].values()) or "-"
@@ -362,6 +548,13 @@ def render_table(findings: list[Finding], width: int = 120) -> str:
     widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
     widths[2] = min(widths[2], 40)
     widths[1] = min(widths[1], 48)
+    if sum(widths) + 2 * (len(widths) - 1) > width:
+        # narrow: LAST SEEN goes first (FIRST SEEN and EVENTS bound it), then cut
+        rows, widths = [r[:4] + r[5:] for r in rows], widths[:4] + widths[5:]
+    gaps = 2 * (len(widths) - 1)
+    while sum(widths) + gaps > width and max(widths) > 1:
+        widest = max(range(len(widths)), key=lambda i: (widths[i], i))  # ties: the rightmost
+        widths[widest] -= 1
     lines = []
     for r in rows:
         cells = [c if len(c) <= w else c[: w - 1] + "…" for c, w in zip(r, widths)]

@@ -56,7 +56,7 @@ def run_emulator(args: argparse.Namespace, stop: threading.Event) -> int:
 def run_hunt(args: argparse.Namespace, stop: threading.Event) -> int:
     from .hunting import run_hunt as hunt
 
-    return hunt(args)
+    return hunt(args, stop)
 
 
 def run_demo(args: argparse.Namespace, stop: threading.Event) -> int:
