@@ -24,8 +24,6 @@ import subprocess
 import sys
 import tempfile
 import time
-from datetime import timedelta
-
 
 from collector.windows import oldest_readable, utc_today
 
@@ -53,16 +51,32 @@ def run(volume: int, workdir: str, sink: str = "file") -> dict:
     per_day = volume / HISTORY_DAYS / 2
     port = free_port()
     emu = subprocess.Popen(
-        [sys.executable, "-m", "zoom_activity_logs", "emulator", "--port", str(port), "--seed", "1",
-         "--activity-per-day", str(per_day), "--operation-per-day", str(per_day)],
+        [
+            sys.executable,
+            "-m",
+            "zoom_activity_logs",
+            "emulator",
+            "--port",
+            str(port),
+            "--seed",
+            "1",
+            "--activity-per-day",
+            str(per_day),
+            "--operation-per-day",
+            str(per_day),
+        ],
         stderr=subprocess.DEVNULL,
     )
     try:
         wait_for(port)
-        env = {**os.environ, "ZOOM_ACCOUNT_ID": "emulator-account", "ZOOM_CLIENT_ID": "emulator-client",
-               "ZOOM_CLIENT_SECRET": "emulator-secret",
-               "ZOOM_API_URL": f"http://127.0.0.1:{port}/v2",
-               "ZOOM_OAUTH_TOKEN_URL": f"http://127.0.0.1:{port}/oauth/token"}
+        env = {
+            **os.environ,
+            "ZOOM_ACCOUNT_ID": "emulator-account",
+            "ZOOM_CLIENT_ID": "emulator-client",
+            "ZOOM_CLIENT_SECRET": "emulator-secret",
+            "ZOOM_API_URL": f"http://127.0.0.1:{port}/v2",
+            "ZOOM_OAUTH_TOKEN_URL": f"http://127.0.0.1:{port}/oauth/token",
+        }
         since = oldest_readable(utc_today())
         out_path = os.path.join(workdir, f"out-{volume}.ndjson")
         state = os.path.join(workdir, f"state-{volume}.sqlite3")
@@ -70,9 +84,21 @@ def run(volume: int, workdir: str, sink: str = "file") -> dict:
         with open(out_path, "wb") as out, open(out_path + ".err", "wb") as err:
             reader = None
             proc = subprocess.Popen(
-                [sys.executable, "-m", "zoom_activity_logs", "collect", "--since", since.isoformat(), "--state", state,
-                 "--max-rps", "0"],
-                stdout=out if sink == "file" else subprocess.PIPE, stderr=err, env=env,
+                [
+                    sys.executable,
+                    "-m",
+                    "zoom_activity_logs",
+                    "collect",
+                    "--since",
+                    since.isoformat(),
+                    "--state",
+                    state,
+                    "--max-rps",
+                    "0",
+                ],
+                stdout=out if sink == "file" else subprocess.PIPE,
+                stderr=err,
+                env=env,
             )
             if sink == "pipe":
                 reader = subprocess.Popen(["cat"], stdin=proc.stdout, stdout=out)
@@ -105,8 +131,12 @@ def run(volume: int, workdir: str, sink: str = "file") -> dict:
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--volumes", type=int, nargs="+", default=[250_000, 500_000, 1_000_000])
-    parser.add_argument("--sink", choices=("file", "pipe"), default="file",
-                        help="stdout redirected to a file (default), or a pipe read by cat")
+    parser.add_argument(
+        "--sink",
+        choices=("file", "pipe"),
+        default="file",
+        help="stdout redirected to a file (default), or a pipe read by cat",
+    )
     args = parser.parse_args()
     print(f"machine: {platform.platform()}, {os.cpu_count()} cores, Python {platform.python_version()}")
     with tempfile.TemporaryDirectory() as workdir:
@@ -115,7 +145,8 @@ def main() -> None:
             print(
                 f"{args.sink}  target {r['volume']:>9,}  written {r['records']:>9,}  {r['seconds']:7.1f} s  "
                 f"{r['records_per_s']:>9,.0f} records/s  collector CPU {r['collector_cpu_s']:6.1f} s "
-                f"({r['records'] / r['collector_cpu_s']:,.0f} records per CPU-second)  peak RSS {r['peak_rss_mb']:.1f} MB"
+                f"({r['records'] / r['collector_cpu_s']:,.0f} records per CPU-second)  "
+                f"peak RSS {r['peak_rss_mb']:.1f} MB"
                 f"  reads per record {r['read'] / r['records']:.3f}",
                 flush=True,
             )

@@ -24,7 +24,6 @@ import time
 import urllib.request
 from datetime import timedelta
 
-
 from collector.windows import utc_today
 
 PRO_QPS, PRO_DAILY = 10, 30_000
@@ -44,9 +43,24 @@ def stats(port: int) -> dict:
 def run(budget: float, days: int, workdir: str) -> dict:
     port = free_port()
     emu = subprocess.Popen(
-        [sys.executable, "-m", "zoom_activity_logs", "emulator", "--port", str(port), "--seed", "3",
-         "--activity-per-day", "3000", "--operation-per-day", "600",
-         "--qps-limit", str(PRO_QPS), "--daily-limit", str(PRO_DAILY)],
+        [
+            sys.executable,
+            "-m",
+            "zoom_activity_logs",
+            "emulator",
+            "--port",
+            str(port),
+            "--seed",
+            "3",
+            "--activity-per-day",
+            "3000",
+            "--operation-per-day",
+            "600",
+            "--qps-limit",
+            str(PRO_QPS),
+            "--daily-limit",
+            str(PRO_DAILY),
+        ],
         stderr=subprocess.DEVNULL,
     )
     try:
@@ -57,15 +71,33 @@ def run(budget: float, days: int, workdir: str) -> dict:
                 break
             except OSError:
                 if time.time() > deadline:
-                    raise SystemExit("emulator did not start")
+                    raise SystemExit("emulator did not start") from None
                 time.sleep(0.2)
-        env = {**os.environ, "ZOOM_ACCOUNT_ID": "emulator-account", "ZOOM_CLIENT_ID": "emulator-client",
-               "ZOOM_CLIENT_SECRET": "emulator-secret", "ZOOM_API_URL": f"http://127.0.0.1:{port}/v2",
-               "ZOOM_OAUTH_TOKEN_URL": f"http://127.0.0.1:{port}/oauth/token"}
+        env = {
+            **os.environ,
+            "ZOOM_ACCOUNT_ID": "emulator-account",
+            "ZOOM_CLIENT_ID": "emulator-client",
+            "ZOOM_CLIENT_SECRET": "emulator-secret",
+            "ZOOM_API_URL": f"http://127.0.0.1:{port}/v2",
+            "ZOOM_OAUTH_TOKEN_URL": f"http://127.0.0.1:{port}/oauth/token",
+        }
         since = utc_today() - timedelta(days=days)
         out = os.path.join(workdir, f"out-{budget}.ndjson")
-        args = [sys.executable, "-m", "zoom_activity_logs", "collect", "--since", since.isoformat(), "--output", out,
-                "--state", os.path.join(workdir, f"s-{budget}.sqlite3"), "--max-rps", str(budget), "--quiet"]
+        args = [
+            sys.executable,
+            "-m",
+            "zoom_activity_logs",
+            "collect",
+            "--since",
+            since.isoformat(),
+            "--output",
+            out,
+            "--state",
+            os.path.join(workdir, f"s-{budget}.sqlite3"),
+            "--max-rps",
+            str(budget),
+            "--quiet",
+        ]
         started = time.perf_counter()
         done = subprocess.run(args, env=env, capture_output=True)
         elapsed = time.perf_counter() - started
@@ -78,9 +110,16 @@ def run(budget: float, days: int, workdir: str) -> dict:
         # and the emulator answers those 200 or 429 here
         limited = status.get(429, 0)
         ok = report - limited
-        return {"budget": budget, "report_requests": report, "answered_200": ok, "answered_429": limited,
-                "seconds": elapsed, "rps": ok / elapsed, "share_429": limited / report if report else 0.0,
-                "records": sum(1 for _ in open(out, "rb"))}
+        return {
+            "budget": budget,
+            "report_requests": report,
+            "answered_200": ok,
+            "answered_429": limited,
+            "seconds": elapsed,
+            "rps": ok / elapsed,
+            "share_429": limited / report if report else 0.0,
+            "records": sum(1 for _ in open(out, "rb")),
+        }
     finally:
         emu.terminate()
         emu.wait()
@@ -92,8 +131,11 @@ def main() -> None:
     parser.add_argument("--days", type=int, default=30, help="backfill length (3,600 records a day)")
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
-    print(f"machine: {platform.platform()}, {os.cpu_count()} cores, Python {platform.python_version()}; "
-          f"emulator limits {PRO_QPS}/s, {PRO_DAILY:,}/day (Zoom Pro, Heavy)", flush=True)
+    print(
+        f"machine: {platform.platform()}, {os.cpu_count()} cores, Python {platform.python_version()}; "
+        f"emulator limits {PRO_QPS}/s, {PRO_DAILY:,}/day (Zoom Pro, Heavy)",
+        flush=True,
+    )
     results = []
     with tempfile.TemporaryDirectory() as workdir:
         for budget in args.budgets:
@@ -101,9 +143,12 @@ def main() -> None:
             results.append(r)
             label = f"--max-rps {budget:g}" if budget else "unpaced   "
             of_budget = f"{r['rps'] / budget:6.1%} of budget" if budget else "            -     "
-            print(f"{label}  {r['report_requests']:5d} requests in {r['seconds']:6.1f} s  "
-                  f"{r['rps']:5.2f} successful/s  {of_budget}  429s {r['answered_429']:4d} "
-                  f"({r['share_429']:.2%})  records {r['records']:,}", flush=True)
+            print(
+                f"{label}  {r['report_requests']:5d} requests in {r['seconds']:6.1f} s  "
+                f"{r['rps']:5.2f} successful/s  {of_budget}  429s {r['answered_429']:4d} "
+                f"({r['share_429']:.2%})  records {r['records']:,}",
+                flush=True,
+            )
     if args.json:
         print(json.dumps(results))
 

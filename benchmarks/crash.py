@@ -46,7 +46,7 @@ import tempfile
 import time
 from collections import Counter
 from dataclasses import asdict, dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import orjson
@@ -71,10 +71,10 @@ class Clock:
         self.frozen: datetime | None = None
 
     def __call__(self) -> datetime:
-        return self.frozen or datetime.now(timezone.utc)
+        return self.frozen or datetime.now(UTC)
 
     def freeze(self) -> None:
-        self.frozen = datetime.now(timezone.utc)
+        self.frozen = datetime.now(UTC)
 
 
 # -- one line -----------------------------------------------------------------------------
@@ -146,8 +146,7 @@ def uncommitted_lines(lines: list[bytes], state: Path, scratch: Path, account: s
         finally:
             db.close()
         shutil.rmtree(snap, ignore_errors=True)
-    return [p.rid for p in parsed
-            if p.occurrence is None or p.occurrence > counts.get((p.log_type, p.day, p.fp), 0)]
+    return [p.rid for p in parsed if p.occurrence is None or p.occurrence > counts.get((p.log_type, p.day, p.fp), 0)]
 
 
 # -- runs -------------------------------------------------------------------------------
@@ -184,7 +183,7 @@ def split_output(data: bytes, runs: list[Run]) -> tuple[list[list[bytes]], list[
     for run in runs:
         if run.start != at:
             violations.append(f"run {run.index}: its lines start at byte {run.start}, expected {at}")
-        chunk = data[run.start:run.end]
+        chunk = data[run.start : run.end]
         if hashlib.blake2b(chunk, digest_size=16).hexdigest() != run.digest:
             violations.append(f"run {run.index}: bytes {run.start}..{run.end} changed after the run ended")
         segments.append(segment_lines(chunk))
@@ -194,8 +193,14 @@ def split_output(data: bytes, runs: list[Run]) -> tuple[list[list[bytes]], list[
     return segments, violations
 
 
-def verify(segments: list[list[bytes]], runs: list[Run], truth, account: str = ACCOUNT,
-           max_batch: int = MAX_BATCH, cache: dict | None = None) -> dict:
+def verify(
+    segments: list[list[bytes]],
+    runs: list[Run],
+    truth,
+    account: str = ACCOUNT,
+    max_batch: int = MAX_BATCH,
+    cache: dict | None = None,
+) -> dict:
     """Check (a) union == truth and (b) repeats come only from each kill's uncommitted batch.
 
     `truth`: the emulator's records, or a Counter of their fingerprints.
@@ -220,8 +225,10 @@ def verify(segments: list[list[bytes]], runs: list[Run], truth, account: str = A
                 if line is None:
                     line = cache[raw] = identify(raw, account)
             except ValueError:
-                flag(f"run {runs[s].index} line {i + 1}: not a JSON object (a partial line glued to the next?): "
-                     f"{raw[:80]!r}")
+                flag(
+                    f"run {runs[s].index} line {i + 1}: not a JSON object (a partial line glued to the next?): "
+                    f"{raw[:80]!r}"
+                )
                 continue
             if line.occurrence is None:
                 flag(f"run {runs[s].index} line {i + 1}: record_id {line.rid} does not match the record's content")
@@ -250,19 +257,25 @@ def verify(segments: list[list[bytes]], runs: list[Run], truth, account: str = A
             if run.killed:
                 per_kill.append(0)
             if run.uncommitted:
-                flag(f"run {run.index}: {len(run.uncommitted)} lines the ledger had not committed at the kill "
-                     f"were never written again")
+                flag(
+                    f"run {run.index}: {len(run.uncommitted)} lines the ledger had not committed at the kill "
+                    f"were never written again"
+                )
             continue
         if not run.killed:
-            flag(f"run {run.index} ended by itself (exit {run.returncode}) yet {len(rep)} of its lines were "
-                 f"written again")
+            flag(
+                f"run {run.index} ended by itself (exit {run.returncode}) yet {len(rep)} of its lines were "
+                f"written again"
+            )
             continue
         per_kill.append(len(rep))
         n = len(lines)
         if rep != set(range(n - len(rep), n)):
             earliest = min(rep)
-            flag(f"run {run.index}: repeated lines are not the tail of what it wrote (line {earliest + 1} of {n} "
-                 f"repeated, {len(rep)} repeated in all)")
+            flag(
+                f"run {run.index}: repeated lines are not the tail of what it wrote (line {earliest + 1} of {n} "
+                f"repeated, {len(rep)} repeated in all)"
+            )
         if len(rep) > max_batch:
             flag(f"run {run.index}: {len(rep)} lines repeated after one kill, more than one page batch ({max_batch})")
         if run.uncommitted is not None:
@@ -293,12 +306,20 @@ def verify(segments: list[list[bytes]], runs: list[Run], truth, account: str = A
     }
 
 
-def self_check(segments: list[list[bytes]], runs: list[Run], truth, rng: random.Random,
-               account: str = ACCOUNT, cache: dict | None = None) -> dict:
+def self_check(
+    segments: list[list[bytes]],
+    runs: list[Run],
+    truth,
+    rng: random.Random,
+    account: str = ACCOUNT,
+    cache: dict | None = None,
+) -> dict:
     """Feed verify() broken versions of the real output: each must be flagged."""
+
     def clone() -> tuple[list[list[bytes]], list[Run]]:
-        return [list(s) for s in segments], [Run(**{**asdict(r), "uncommitted": (
-            None if r.uncommitted is None else list(r.uncommitted))}) for r in runs]
+        return [list(s) for s in segments], [
+            Run(**{**asdict(r), "uncommitted": (None if r.uncommitted is None else list(r.uncommitted))}) for r in runs
+        ]
 
     cache = {} if cache is None else cache
     truth = truth if isinstance(truth, Counter) else Counter(fingerprint(r) for r in truth)
@@ -310,8 +331,12 @@ def self_check(segments: list[list[bytes]], runs: list[Run], truth, rng: random.
     # 2. one record lost (a line written once, so no copy elsewhere stands in for it)
     segs, rs = clone()
     ids = Counter(cache[line].rid for seg in segs for line in seg if line in cache)
-    once = [(k, i) for k, seg in enumerate(segs) for i, line in enumerate(seg)
-            if line in cache and ids[cache[line].rid] == 1]
+    once = [
+        (k, i)
+        for k, seg in enumerate(segs)
+        for i, line in enumerate(seg)
+        if line in cache and ids[cache[line].rid] == 1
+    ]
     if once:
         k, i = rng.choice(once)
         del segs[k][i]
@@ -326,7 +351,7 @@ def self_check(segments: list[list[bytes]], runs: list[Run], truth, rng: random.
     big = [k for k in range(len(segs) - 1) if len(segs[k]) > MAX_BATCH and rs[k].killed and not rs[k].repeated]
     if big:
         s = big[0]
-        tail = segs[s][-(MAX_BATCH + 1):]
+        tail = segs[s][-(MAX_BATCH + 1) :]
         segs[s + 1] = tail + segs[s + 1]
         rs[s].uncommitted = [orjson.loads(line)["record_id"] for line in tail]
         results["kill repeats 301 lines"] = verify(segs, rs, truth, account, cache=cache)["violations"]
@@ -407,11 +432,16 @@ class Outcome:
 def _env(emu: Emulator) -> dict:
     env = {k: v for k, v in os.environ.items() if not k.startswith("ZOOM_")}
     cfg = emu.config
-    env.update({
-        "ZOOM_ACCOUNT_ID": cfg.account_id, "ZOOM_CLIENT_ID": cfg.client_id, "ZOOM_CLIENT_SECRET": cfg.client_secret,
-        "ZOOM_OAUTH_TOKEN_URL": emu.token_url, "ZOOM_API_URL": emu.api_url,
-        "PYTHONPATH": ROOT + os.pathsep + env.get("PYTHONPATH", ""),
-    })
+    env.update(
+        {
+            "ZOOM_ACCOUNT_ID": cfg.account_id,
+            "ZOOM_CLIENT_ID": cfg.client_id,
+            "ZOOM_CLIENT_SECRET": cfg.client_secret,
+            "ZOOM_OAUTH_TOKEN_URL": emu.token_url,
+            "ZOOM_API_URL": emu.api_url,
+            "PYTHONPATH": ROOT + os.pathsep + env.get("PYTHONPATH", ""),
+        }
+    )
     return env
 
 
@@ -471,7 +501,7 @@ def _watch(proc: subprocess.Popen, kind: str, p: dict, out: Path, emu: Emulator)
 
 
 def campaign(s: Settings, workdir: Path, log=lambda text: None) -> Outcome:
-    seed = s.seed if s.seed is not None else random.SystemRandom().randrange(2 ** 32)
+    seed = s.seed if s.seed is not None else random.SystemRandom().randrange(2**32)
     s.seed = seed
     rng = random.Random(seed)
     workdir.mkdir(parents=True, exist_ok=True)
@@ -481,9 +511,15 @@ def campaign(s: Settings, workdir: Path, log=lambda text: None) -> Outcome:
     outcome = Outcome(settings=asdict(s), workdir=str(workdir))
     started = time.monotonic()
     clock = Clock()
-    cfg = EmulatorConfig(seed=seed % 100_000, users=s.users, activity_per_day=s.activity_per_day,
-                         operation_per_day=s.operation_per_day, history_days=s.days + 2,
-                         arrivals_per_request=s.arrivals_per_request, now=clock)
+    cfg = EmulatorConfig(
+        seed=seed % 100_000,
+        users=s.users,
+        activity_per_day=s.activity_per_day,
+        operation_per_day=s.operation_per_day,
+        history_days=s.days + 2,
+        arrivals_per_request=s.arrivals_per_request,
+        now=clock,
+    )
     with Emulator(cfg) as emu:
         env = _env(emu)
         today = clock().date()
@@ -495,7 +531,7 @@ def campaign(s: Settings, workdir: Path, log=lambda text: None) -> Outcome:
         def finish(run: Run, err_path: Path) -> None:
             nonlocal prev_end
             run.start, run.end = prev_end, complete_end(out)
-            data = out.read_bytes()[run.start:run.end] if run.end > run.start else b""
+            data = out.read_bytes()[run.start : run.end] if run.end > run.start else b""
             run.digest = hashlib.blake2b(data, digest_size=16).hexdigest()
             lines = segment_lines(data)
             run.lines = len(lines)
@@ -520,8 +556,14 @@ def campaign(s: Settings, workdir: Path, log=lambda text: None) -> Outcome:
             err_path = workdir / f"run-{run.index:03d}.err"
             t0 = time.monotonic()
             with open(err_path, "wb") as err:
-                proc = subprocess.Popen([sys.executable, "-m", "zoom_activity_logs", *args], cwd=ROOT, env=env,
-                                        stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=err)
+                proc = subprocess.Popen(
+                    [sys.executable, "-m", "zoom_activity_logs", *args],
+                    cwd=ROOT,
+                    env=env,
+                    stdin=subprocess.DEVNULL,
+                    stdout=subprocess.DEVNULL,
+                    stderr=err,
+                )
                 try:
                     run.killed = _watch(proc, kind, params, out, emu)
                 finally:
@@ -531,8 +573,10 @@ def campaign(s: Settings, workdir: Path, log=lambda text: None) -> Outcome:
             run.returncode = proc.returncode
             run.seconds = round(time.monotonic() - t0, 3)
             finish(run, err_path)
-            log(f"run {run.index:3d} {mode:15s} {kind:8s} {'killed' if run.killed else f'exit {run.returncode}':8s} "
-                f"{run.seconds:6.2f}s {run.lines:7d} lines, {len(run.uncommitted or ())} uncommitted")
+            log(
+                f"run {run.index:3d} {mode:15s} {kind:8s} {'killed' if run.killed else f'exit {run.returncode}':8s} "
+                f"{run.seconds:6.2f}s {run.lines:7d} lines, {len(run.uncommitted or ())} uncommitted"
+            )
 
         # the end: no more arrivals, time stands still, one clean collection to completion
         emu.config.arrivals_per_request = 0
@@ -541,17 +585,24 @@ def campaign(s: Settings, workdir: Path, log=lambda text: None) -> Outcome:
         err_path = workdir / f"run-{run.index:03d}.err"
         t0 = time.monotonic()
         with open(err_path, "wb") as err:
-            proc = subprocess.run([sys.executable, "-m", "zoom_activity_logs", *base, "--since", since_full.isoformat()],
-                                  cwd=ROOT, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=err,
-                                  timeout=s.final_timeout)
+            proc = subprocess.run(
+                [sys.executable, "-m", "zoom_activity_logs", *base, "--since", since_full.isoformat()],
+                cwd=ROOT,
+                env=env,
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.DEVNULL,
+                stderr=err,
+                timeout=s.final_timeout,
+            )
         run.returncode = proc.returncode
         run.seconds = round(time.monotonic() - t0, 3)
         finish(run, err_path)
         log(f"run {run.index:3d} final: exit {run.returncode}, {run.seconds:.2f}s, {run.lines} lines")
 
         until = clock().date()
-        truth = Counter(fingerprint(r) for kind in ("activity", "operation")
-                        for r in emu.truth(kind, since_full, until))
+        truth = Counter(
+            fingerprint(r) for kind in ("activity", "operation") for r in emu.truth(kind, since_full, until)
+        )
         outcome.emulator = {k: v for k, v in emu.stats.items() if k in ("requests", "report_requests")}
 
     data = out.read_bytes()
@@ -561,8 +612,9 @@ def campaign(s: Settings, workdir: Path, log=lambda text: None) -> Outcome:
     report["violations"] = tiling + report["violations"]
     for r in outcome.runs:
         if not r.killed and r.returncode != 0:
-            report["violations"].append(f"run {r.index} ({r.mode}) exited {r.returncode} without being killed: "
-                                        f"{r.stderr.strip()[-300:]}")
+            report["violations"].append(
+                f"run {r.index} ({r.mode}) exited {r.returncode} without being killed: {r.stderr.strip()[-300:]}"
+            )
     if sum(r.killed for r in outcome.runs) < s.kills:
         report["violations"].append(f"only {sum(r.killed for r in outcome.runs)} kills in {attempts} runs")
     outcome.report = report
@@ -576,8 +628,10 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--runs", type=int, default=50, help="runs killed with SIGKILL (default 50)")
     parser.add_argument("--seed", type=int, help="random seed (default: random, printed)")
-    parser.add_argument("--workdir", help="keep output, state and each run's stderr here (default: a temporary "
-                                          "directory, kept only on a violation)")
+    parser.add_argument(
+        "--workdir",
+        help="keep output, state and each run's stderr here (default: a temporary directory, kept only on a violation)",
+    )
     parser.add_argument("--days", type=int, default=Settings.days, help="backfill range in days (default %(default)s)")
     parser.add_argument("--activity-per-day", type=float, default=Settings.activity_per_day)
     parser.add_argument("--operation-per-day", type=float, default=Settings.operation_per_day)
@@ -586,9 +640,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--json", action="store_true", help="print the summary as JSON on stdout")
     parser.add_argument("--verbose", action="store_true", help="one line per run on stderr")
     args = parser.parse_args(argv)
-    s = Settings(kills=args.runs, seed=args.seed, days=args.days, activity_per_day=args.activity_per_day,
-                 operation_per_day=args.operation_per_day, arrivals_per_request=args.arrivals_per_request,
-                 max_delay=args.max_delay)
+    s = Settings(
+        kills=args.runs,
+        seed=args.seed,
+        days=args.days,
+        activity_per_day=args.activity_per_day,
+        operation_per_day=args.operation_per_day,
+        arrivals_per_request=args.arrivals_per_request,
+        max_delay=args.max_delay,
+    )
     workdir = Path(args.workdir) if args.workdir else Path(tempfile.mkdtemp(prefix="zoom-crash-"))
     log = (lambda text: print(text, file=sys.stderr, flush=True)) if args.verbose else (lambda text: None)
     outcome = campaign(s, workdir, log)
@@ -597,18 +657,25 @@ def main(argv: list[str] | None = None) -> int:
         shutil.rmtree(workdir, ignore_errors=True)
         summary["workdir"] = None
     if args.json:
-        summary["runs_detail"] = [{k: v for k, v in r.brief().items() if k not in ("stderr", "digest")}
-                                  for r in outcome.runs]
+        summary["runs_detail"] = [
+            {k: v for k, v in r.brief().items() if k not in ("stderr", "digest")} for r in outcome.runs
+        ]
         print(json.dumps(summary, indent=2))
     else:
-        print(f"seed {summary['seed']}: {summary['runs']} runs ({summary['kills']} killed with SIGKILL, "
-              f"{summary['clean_exits']} ended by themselves incl. the final one), {summary['seconds']} s")
+        print(
+            f"seed {summary['seed']}: {summary['runs']} runs ({summary['kills']} killed with SIGKILL, "
+            f"{summary['clean_exits']} ended by themselves incl. the final one), {summary['seconds']} s"
+        )
         print(f"kills by trigger: {summary['kills_by_trigger']}; by mode: {summary['kills_by_mode']}")
-        print(f"kills that left an uncommitted batch: {summary['kills_with_uncommitted_batch']}; "
-              f"partial last lines cut on start: {summary['partial_lines_cut']}")
-        print(f"records: {summary['records']} unique (truth {summary['truth']}), {summary['lines']} lines; "
-              f"duplicate lines: {summary['duplicate_lines']} total, at most {summary['max_duplicates_per_kill']} "
-              f"per kill (bound {MAX_BATCH}), {summary['kills_with_duplicates']} kills repeated something")
+        print(
+            f"kills that left an uncommitted batch: {summary['kills_with_uncommitted_batch']}; "
+            f"partial last lines cut on start: {summary['partial_lines_cut']}"
+        )
+        print(
+            f"records: {summary['records']} unique (truth {summary['truth']}), {summary['lines']} lines; "
+            f"duplicate lines: {summary['duplicate_lines']} total, at most {summary['max_duplicates_per_kill']} "
+            f"per kill (bound {MAX_BATCH}), {summary['kills_with_duplicates']} kills repeated something"
+        )
         print(f"self-check (violations verify() finds in broken copies): {summary['self_check']}")
         print(f"machine: {summary['machine']['nproc']} cores, Python {summary['machine']['python']}")
         if summary["workdir"]:

@@ -11,17 +11,15 @@ from __future__ import annotations
 import argparse
 import os
 import platform
-import sys
 import time
 from datetime import timedelta
 
-
-from emulator import Emulator, EmulatorConfig
 from collector.windows import utc_today
 from contentkit.event import from_ndjson_line
 from contentkit.geoip import GeoIP
 from contentkit.load import load_pipelines
 from contentkit.processors import compile_pipeline
+from emulator import Emulator, EmulatorConfig
 
 
 def sample_lines(n: int) -> list[dict]:
@@ -43,10 +41,10 @@ def main() -> None:
     (pack,) = load_pipelines()
     pipeline = compile_pipeline(pack.definition, geoip=GeoIP.bundled())
     lines = sample_lines(args.events)
-    operations = sum(1 for l in lines if l["log_type"] == "operation")
+    operations = sum(1 for line in lines if line["log_type"] == "operation")
     print(f"machine: {platform.platform()}, {os.cpu_count()} cores, Python {platform.python_version()}")
     print(f"events: {len(lines):,} ({operations:,} operation, {len(lines) - operations:,} activity)")
-    events = [from_ndjson_line(l) for l in lines]
+    events = [from_ndjson_line(line) for line in lines]
     started = time.process_time()
     for event in events:
         pipeline.process(event)

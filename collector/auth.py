@@ -30,12 +30,19 @@ class _TokenAuth:
     """What both app kinds share: one token at a time, renewed in time, and a
     token endpoint driven with retries on outages and rate limits."""
 
-    def __init__(self, http: httpx.Client, token_url: str, client_id: str, client_secret: str,
-                 waiter: Waiter | None, attempts: int, names: dict | None = None):
+    def __init__(
+        self,
+        http: httpx.Client,
+        token_url: str,
+        client_id: str,
+        client_secret: str,
+        waiter: Waiter | None,
+        attempts: int,
+        names: dict | None = None,
+    ):
         self._http = http
         # where the user set each credential, for error messages (env vars or config fields)
-        self._names = {"client": "ZOOM_CLIENT_ID and ZOOM_CLIENT_SECRET", "account": "ZOOM_ACCOUNT_ID",
-                       **(names or {})}
+        self._names = {"client": "ZOOM_CLIENT_ID and ZOOM_CLIENT_SECRET", "account": "ZOOM_ACCOUNT_ID", **(names or {})}
         self._token_url = token_url
         self._client_id = client_id
         self._client_auth = ClientAuth(client_id, client_secret, "client_secret_basic")
@@ -113,8 +120,9 @@ def token_problem(body) -> str | None:
     if not isinstance(body.get("access_token"), str) or not body["access_token"].strip():
         return "no access_token string"
     expires_in = body.get("expires_in")
-    if expires_in is not None and (isinstance(expires_in, bool) or not isinstance(expires_in, (int, float))
-                                   or not 0 < expires_in < 10**7):
+    if expires_in is not None and (
+        isinstance(expires_in, bool) or not isinstance(expires_in, (int, float)) or not 0 < expires_in < 10**7
+    ):
         return "expires_in is not a number of seconds"
     if body.get("refresh_token") is not None and not isinstance(body["refresh_token"], str):
         return "refresh_token is not a string"
@@ -168,9 +176,18 @@ class AuthorizationCodeAuth(_TokenAuth):
     (docs/reliability.md).
     """
 
-    def __init__(self, http: httpx.Client, token_url: str, client_id: str, client_secret: str,
-                 store, waiter: Waiter | None = None, attempts: int = 6, crash_hook=None,
-                 names: dict | None = None):
+    def __init__(
+        self,
+        http: httpx.Client,
+        token_url: str,
+        client_id: str,
+        client_secret: str,
+        store,
+        waiter: Waiter | None = None,
+        attempts: int = 6,
+        crash_hook=None,
+        names: dict | None = None,
+    ):
         super().__init__(http, token_url, client_id, client_secret, waiter, attempts, names)
         self._store = store
         self._crash = crash_hook or (lambda point: None)
@@ -197,12 +214,20 @@ class AuthorizationCodeAuth(_TokenAuth):
 
     def exchange_code(self, code: str, redirect_uri: str, verifier: str) -> None:
         """Trade the browser's authorization code (PKCE) for the first pair, and store it."""
+
         def refused(status, error, reason):
             raise AuthError(f"Zoom refused the authorization code ({error}: {reason}); run authorize again")
 
         with self._store.locked():
-            body = self._post({"grant_type": "authorization_code", "code": code, "redirect_uri": redirect_uri,
-                               "code_verifier": verifier}, refused)
+            body = self._post(
+                {
+                    "grant_type": "authorization_code",
+                    "code": code,
+                    "redirect_uri": redirect_uri,
+                    "code_verifier": verifier,
+                },
+                refused,
+            )
             if not body.get("refresh_token"):
                 raise AuthError("Zoom's answer carried no refresh token; is this a user-managed (General) OAuth app?")
             token, record = self._record(body)
@@ -213,8 +238,10 @@ class AuthorizationCodeAuth(_TokenAuth):
     def _stored(self) -> dict:
         data = self._store.load()
         if data.get("client_id") != self._client_id:
-            raise AuthError(f"{self._store.path}: tokens were issued to another client ID; "
-                            "run `zoom-activity-logs authorize` with this app")
+            raise AuthError(
+                f"{self._store.path}: tokens were issued to another client ID; "
+                "run `zoom-activity-logs authorize` with this app"
+            )
         return data
 
     def _fetch(self) -> OAuth2Token:
@@ -224,8 +251,9 @@ class AuthorizationCodeAuth(_TokenAuth):
             stored = data.get("access_token")
             if stored and stored != held and stored not in self._rejected:
                 # the file has a token we have not used (a restart, or another process refreshed)
-                token = _as_token({k: data[k] for k in ("access_token", "expires_at", "token_type", "scope")
-                                   if k in data})
+                token = _as_token(
+                    {k: data[k] for k in ("access_token", "expires_at", "token_type", "scope") if k in data}
+                )
                 token["expires_at"] = int(data.get("expires_at", 0))
                 if not token.is_expired(leeway=RENEW_LEEWAY):
                     return token

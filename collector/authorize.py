@@ -37,8 +37,10 @@ PAGE_BAD = b"<html><body><h1>Authorization failed.</h1><p>See the terminal.</p><
 def _listener_address(redirect_uri: str) -> tuple[str, int, str]:
     parts = urlsplit(redirect_uri)
     if parts.scheme != "http" or parts.hostname not in ("127.0.0.1", "localhost") or not parts.port:
-        raise UsageError(f"redirect URI {redirect_uri!r}: must be http://127.0.0.1:PORT/PATH (or localhost), "
-                         "as registered in the Zoom app")
+        raise UsageError(
+            f"redirect URI {redirect_uri!r}: must be http://127.0.0.1:PORT/PATH (or localhost), "
+            "as registered in the Zoom app"
+        )
     return "127.0.0.1", parts.port, parts.path or "/"
 
 
@@ -88,8 +90,14 @@ def _handler(callback: _Callback, ok: _Outcome):
     return Handler
 
 
-def authorize(acct: AccountConfig, *, open_browser: bool = True, timeout: float = 300.0,
-              stop: threading.Event | None = None, http: httpx.Client | None = None) -> TokenStore:
+def authorize(
+    acct: AccountConfig,
+    *,
+    open_browser: bool = True,
+    timeout: float = 300.0,
+    stop: threading.Event | None = None,
+    http: httpx.Client | None = None,
+) -> TokenStore:
     if acct.auth != "authorization_code":
         raise UsageError(f"{acct.name}: authorize is for auth: authorization_code accounts")
     redirect_uri = acct.redirect_uri or DEFAULT_REDIRECT
@@ -98,8 +106,13 @@ def authorize(acct: AccountConfig, *, open_browser: bool = True, timeout: float 
     verifier = generate_token(64)
     state = generate_token(32)
     url = parameters.prepare_grant_uri(
-        acct.authorize_url, acct.client_id, "code", redirect_uri=redirect_uri, state=state,
-        code_challenge=create_s256_code_challenge(verifier), code_challenge_method="S256",
+        acct.authorize_url,
+        acct.client_id,
+        "code",
+        redirect_uri=redirect_uri,
+        state=state,
+        code_challenge=create_s256_code_challenge(verifier),
+        code_challenge_method="S256",
     )
     callback = _Callback(path)
     done = _Outcome()
@@ -127,8 +140,9 @@ def authorize(acct: AccountConfig, *, open_browser: bool = True, timeout: float 
         own = http is None
         http = http or httpx.Client(timeout=httpx.Timeout(30.0, connect=10.0))
         try:
-            AuthorizationCodeAuth(http, acct.token_url, acct.client_id, acct.client_secret, store,
-                                  names=acct.names).exchange_code(code, redirect_uri, verifier)
+            AuthorizationCodeAuth(
+                http, acct.token_url, acct.client_id, acct.client_secret, store, names=acct.names
+            ).exchange_code(code, redirect_uri, verifier)
         finally:
             if own:
                 http.close()
@@ -159,7 +173,8 @@ def _code_from(url: str, state: str) -> str:
     try:
         return parameters.parse_authorization_code_response(url, state=state)["code"]
     except MismatchingStateException:
-        raise AuthError("the redirect's state does not match this authorization (a forged or stale "
-                        "redirect); run authorize again") from None
+        raise AuthError(
+            "the redirect's state does not match this authorization (a forged or stale redirect); run authorize again"
+        ) from None
     except MissingCodeException:
         raise AuthError("the redirect carried no authorization code") from None

@@ -33,8 +33,18 @@ from .windows import parse_day, utc_today
 log = logging.getLogger("zoom-activity-logs")
 
 OPERATION_CATEGORIES = (
-    "all", "user", "user_settings", "account", "billing", "im", "recording",
-    "phone_contacts", "webinar", "sub_account", "role", "zoom_rooms",
+    "all",
+    "user",
+    "user_settings",
+    "account",
+    "billing",
+    "im",
+    "recording",
+    "phone_contacts",
+    "webinar",
+    "sub_account",
+    "role",
+    "zoom_rooms",
 )
 
 
@@ -77,56 +87,91 @@ def build_parser() -> tuple[argparse.ArgumentParser, argparse._SubParsersAction]
     parser = argparse.ArgumentParser(
         prog="zoom-activity-logs",
         description="Collect Zoom sign-in/sign-out and operation logs exactly once, as NDJSON.",
-        epilog="exit codes: " + "; ".join(f"{k} {(v or '').strip().splitlines()[0]}"
-                                          for k, v in EXIT_CODES.items()),
+        epilog="exit codes: " + "; ".join(f"{k} {(v or '').strip().splitlines()[0]}" for k, v in EXIT_CODES.items()),
     )
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     sub = parser.add_subparsers(dest="command", required=True)
 
     c = sub.add_parser("collect", help="read Zoom's audit reports and write new records as NDJSON")
-    c.add_argument("--config", metavar="FILE",
-                   help="YAML file listing the accounts to collect (see docs/reliability.md); without it, one "
-                        "Server-to-Server account from ZOOM_ACCOUNT_ID, ZOOM_CLIENT_ID and ZOOM_CLIENT_SECRET")
-    c.add_argument("--account", action="append", metavar="NAME",
-                   help="with --config: collect only this account (repeatable)")
-    c.add_argument("--log-type", choices=("activity", "operation", "all"), default=None,
-                   help="which report to read (default: all, or the config file's log_types)")
+    c.add_argument(
+        "--config",
+        metavar="FILE",
+        help="YAML file listing the accounts to collect (see docs/reliability.md); without it, one "
+        "Server-to-Server account from ZOOM_ACCOUNT_ID, ZOOM_CLIENT_ID and ZOOM_CLIENT_SECRET",
+    )
+    c.add_argument(
+        "--account", action="append", metavar="NAME", help="with --config: collect only this account (repeatable)"
+    )
+    c.add_argument(
+        "--log-type",
+        choices=("activity", "operation", "all"),
+        default=None,
+        help="which report to read (default: all, or the config file's log_types)",
+    )
     c.add_argument("--since", metavar="YYYY-MM-DD", help="backfill from this UTC day (at most six months back)")
     c.add_argument("--until", metavar="YYYY-MM-DD", help="backfill up to this UTC day, inclusive (default: today)")
     c.add_argument("--follow", action="store_true", help="keep polling the recent days every --interval seconds")
-    c.add_argument("--interval", type=_seconds, default=None,
-                   help="with --follow: seconds between polls (default: 60)")
-    c.add_argument("--lookback-days", type=_positive_int, default=None,
-                   help="previous UTC days re-read on each poll besides today (default: 1)")
+    c.add_argument("--interval", type=_seconds, default=None, help="with --follow: seconds between polls (default: 60)")
+    c.add_argument(
+        "--lookback-days",
+        type=_positive_int,
+        default=None,
+        help="previous UTC days re-read on each poll besides today (default: 1)",
+    )
     c.add_argument("--category", choices=OPERATION_CATEGORIES, help="operation logs: only this category_type")
-    c.add_argument("--state", metavar="PATH", help="state file (default: $XDG_STATE_HOME/zoom-activity-logs/<account>.sqlite3)")
+    c.add_argument(
+        "--state", metavar="PATH", help="state file (default: $XDG_STATE_HOME/zoom-activity-logs/<account>.sqlite3)"
+    )
     c.add_argument("--output", metavar="FILE", help="append NDJSON to FILE instead of stdout")
-    c.add_argument("--max-rps", type=_number, default=None,
-                   help="report requests per second at most (default 5: half of Zoom's Pro limit, which all apps "
-                        "of the account share; 0 = unlimited)")
-    c.add_argument("--daily-reserve", type=_positive_int, default=None,
-                   help="stop for the day when Zoom's daily cap has this many requests left, for the account's "
-                        "other apps (default 1000)")
-    c.add_argument("--health", action="store_true",
-                   help="after each poll, one `log_type: health` line per account (records emitted, lag, last "
-                        "error) for a monitor that alerts when collection stops")
-    c.add_argument("--retries", type=_positive_int, default=None,
-                   help="attempts on 5xx, timeouts and network errors before giving up (default: 6)")
-    c.add_argument("--account-name", default=None,
-                   help="name written in each line's `account` field and of the state file (default: "
-                        "$ZOOM_ACCOUNT_NAME, else default); a config file names its accounts itself")
+    c.add_argument(
+        "--max-rps",
+        type=_number,
+        default=None,
+        help="report requests per second at most (default 5: half of Zoom's Pro limit, which all apps "
+        "of the account share; 0 = unlimited)",
+    )
+    c.add_argument(
+        "--daily-reserve",
+        type=_positive_int,
+        default=None,
+        help="stop for the day when Zoom's daily cap has this many requests left, for the account's "
+        "other apps (default 1000)",
+    )
+    c.add_argument(
+        "--health",
+        action="store_true",
+        help="after each poll, one `log_type: health` line per account (records emitted, lag, last "
+        "error) for a monitor that alerts when collection stops",
+    )
+    c.add_argument(
+        "--retries",
+        type=_positive_int,
+        default=None,
+        help="attempts on 5xx, timeouts and network errors before giving up (default: 6)",
+    )
+    c.add_argument(
+        "--account-name",
+        default=None,
+        help="name written in each line's `account` field and of the state file (default: "
+        "$ZOOM_ACCOUNT_NAME, else default); a config file names its accounts itself",
+    )
     verbosity = c.add_mutually_exclusive_group()
     verbosity.add_argument("--quiet", action="store_true", help="only warnings and errors on stderr")
     verbosity.add_argument("--verbose", action="store_true", help="debug output on stderr")
 
-    a = sub.add_parser("authorize", help="authorize an authorization-code (General) OAuth app in a browser and "
-                                         "store its tokens")
+    a = sub.add_parser(
+        "authorize", help="authorize an authorization-code (General) OAuth app in a browser and store its tokens"
+    )
     a.add_argument("--config", metavar="FILE", required=True, help="the YAML config listing the account")
-    a.add_argument("--account", metavar="NAME", help="the account to authorize (default: the only "
-                                                     "authorization_code account of the config)")
+    a.add_argument(
+        "--account",
+        metavar="NAME",
+        help="the account to authorize (default: the only authorization_code account of the config)",
+    )
     a.add_argument("--no-browser", action="store_true", help="print the URL only; do not open a browser")
-    a.add_argument("--timeout", type=_seconds, default=300.0,
-                   help="seconds to wait for the browser's redirect (default: 300)")
+    a.add_argument(
+        "--timeout", type=_seconds, default=300.0, help="seconds to wait for the browser's redirect (default: 300)"
+    )
 
     return parser, sub
 
@@ -158,16 +203,18 @@ def run_collect(args: argparse.Namespace, stop: threading.Event, emulated: Emula
     if args.retries is not None and not 1 <= args.retries <= MAX_RETRIES:
         raise UsageError(f"--retries must be between 1 and {MAX_RETRIES}")
     # the same limits as the config file's fields (its schema holds them)
-    for flag, field in (("--max-rps", "max_rps"), ("--lookback-days", "lookback_days"),
-                        ("--daily-reserve", "daily_reserve")):
+    for flag, field in (
+        ("--max-rps", "max_rps"),
+        ("--lookback-days", "lookback_days"),
+        ("--daily-reserve", "daily_reserve"),
+    ):
         value = getattr(args, field)
         if value is not None:
             check_value(f"collection/properties/{field}", value, flag)
     if not args.config:
         account_name, shown_as = args.account_name, "--account-name"
         if account_name is None:
-            account_name, shown_as = os.environ.get("ZOOM_ACCOUNT_NAME", "").strip() or "default", \
-                "ZOOM_ACCOUNT_NAME"
+            account_name, shown_as = os.environ.get("ZOOM_ACCOUNT_NAME", "").strip() or "default", "ZOOM_ACCOUNT_NAME"
         # the name becomes the state file's name: no path may be built from it
         check_value("account/properties/name", account_name, shown_as)
 
@@ -202,12 +249,21 @@ def run_collect(args: argparse.Namespace, stop: threading.Event, emulated: Emula
             if args.daily_reserve is not None:
                 acct.daily_reserve = args.daily_reserve
             if acct.category and "operation" not in acct.log_types:
-                raise UsageError(f"{acct.name}: a category filter applies to operation logs; "
-                                 "use --log-type operation or all")
+                raise UsageError(
+                    f"{acct.name}: a category filter applies to operation logs; use --log-type operation or all"
+                )
 
         check_state_paths(accounts, default_state_path)
-        job = Job(since=since, until=until, follow=args.follow, interval=args.interval or 60.0, health=args.health,
-                  retries=args.retries or DEFAULT_RETRIES, keep_going=len(accounts) > 1, progress=not args.quiet)
+        job = Job(
+            since=since,
+            until=until,
+            follow=args.follow,
+            interval=args.interval or 60.0,
+            health=args.health,
+            retries=args.retries or DEFAULT_RETRIES,
+            keep_going=len(accounts) > 1,
+            progress=not args.quiet,
+        )
         sink = Sink.file(args.output) if args.output else Sink.stdout()
         try:
             return run_accounts(accounts, sink, job, stop, today)
@@ -251,8 +307,11 @@ def _install_signal_handlers(stop: threading.Event) -> None:
 Command = Callable[[argparse.Namespace, threading.Event], int]
 
 
-def main(argv: list[str] | None = None, parser: argparse.ArgumentParser | None = None,
-         commands: dict[str, Command] | None = None) -> int:
+def main(
+    argv: list[str] | None = None,
+    parser: argparse.ArgumentParser | None = None,
+    commands: dict[str, Command] | None = None,
+) -> int:
     """Run a command line: `parser` and `commands` extend the collector's own (the full
     `zoom-activity-logs` command passes its `demo`, `hunt`, `emulator` and `collect`)."""
     args = (parser or build_parser()[0]).parse_args(argv)

@@ -12,7 +12,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 
 import httpx
 
@@ -81,9 +81,13 @@ class ZoomClient:
             self._next_slot = max(now, self._next_slot) + self._interval
         if self._daily_reserve and self.daily_remaining is not None and self.daily_remaining <= self._daily_reserve:
             # Leave the rest of the daily cap to the account's other apps.
-            wait = seconds_to_next_utc_midnight(datetime.now(timezone.utc))
-            log.warning("Zoom daily request cap nearly used (%d left, reserve %d); waiting %.0fs for 00:00 UTC",
-                        self.daily_remaining, self._daily_reserve, wait)
+            wait = seconds_to_next_utc_midnight(datetime.now(UTC))
+            log.warning(
+                "Zoom daily request cap nearly used (%d left, reserve %d); waiting %.0fs for 00:00 UTC",
+                self.daily_remaining,
+                self._daily_reserve,
+                wait,
+            )
             self.daily_remaining = None
             self._waiter.sleep(wait)
 
@@ -125,8 +129,9 @@ class ZoomClient:
             token = self._auth.access_token()
             self.requests += 1
             try:
-                response, content = bounded.request(self._http, "GET", url, params=params,
-                                                    headers={"Authorization": f"Bearer {token}"})
+                response, content = bounded.request(
+                    self._http, "GET", url, params=params, headers={"Authorization": f"Bearer {token}"}
+                )
             except httpx.TimeoutException:
                 last = "timed out"
                 response = None
@@ -180,8 +185,7 @@ class ZoomClient:
             failures += 1
             self.retried += 1
             if failures >= self._attempts:
-                raise ApiError(f"Zoom API {redact_url(self._api_url)} failed {failures} times on {report.path}: "
-                               f"{last}")
+                raise ApiError(f"Zoom API {redact_url(self._api_url)} failed {failures} times on {report.path}: {last}")
             wait = self._backoff.delay(failures - 1)
             log.warning("%s on %s; retrying in %.1fs", last, report.path, wait)
             self._waiter.sleep(wait)
@@ -222,8 +226,10 @@ class ZoomClient:
                 return
             if token in tokens:
                 # A server handing back a token it gave before would page forever.
-                raise ApiError(f"Zoom answered a next_page_token it had already given on {report.path} "
-                               f"from={start} to={end}: paging would never end")
+                raise ApiError(
+                    f"Zoom answered a next_page_token it had already given on {report.path} "
+                    f"from={start} to={end}: paging would never end"
+                )
             tokens.add(token)
             params = {**params, "next_page_token": token}
 

@@ -117,8 +117,9 @@ class Collector:
         left = self.ledger.uncommitted - self.ledger.commit_through(self.sink.delivered())
         self.ledger.discard_pending()
         if not drained and left:
-            log.warning("the reader left %d lines unread in the pipe for %.0fs; the next run writes them again",
-                        left, timeout)
+            log.warning(
+                "the reader left %d lines unread in the pipe for %.0fs; the next run writes them again", left, timeout
+            )
 
     def read_window(self, log_type: str, start: date, end: date, passes: int) -> bool:
         """Read [start, end] until a pass is clean (or `passes` run out). True if clean."""
@@ -148,14 +149,32 @@ class Collector:
                 note = f" ({result.settled_twins} identical records on page boundaries confirmed by a second read)"
             elif not result.clean:
                 note = f" ({result.held} held back: pages moved or identical records on a page boundary; re-reading)"
-            log.info("%s %s..%s: %d pages, %d read, %d new%s", log_type, result.start, result.end,
-                     result.pages, result.read, result.written, note)
+            log.info(
+                "%s %s..%s: %d pages, %d read, %d new%s",
+                log_type,
+                result.start,
+                result.end,
+                result.pages,
+                result.read,
+                result.written,
+                note,
+            )
 
-        clean = settle(make_pass, pages_for, start, end, PAGE_SIZES, passes, on_result, PageTokenExpired,
-                       readable=lambda d: oldest <= d <= today)
+        clean = settle(
+            make_pass,
+            pages_for,
+            start,
+            end,
+            PAGE_SIZES,
+            passes,
+            on_result,
+            PageTokenExpired,
+            readable=lambda d: oldest <= d <= today,
+        )
         if clean:
-            settled = [d.isoformat() for d in days_between(start, end)
-                       if (pass_day - d).days >= self.settings.lookback_days]
+            settled = [
+                d.isoformat() for d in days_between(start, end) if (pass_day - d).days >= self.settings.lookback_days
+            ]
             if settled:
                 self.sync()
                 self.ledger.mark_settled(self.scope(log_type), settled)
@@ -163,7 +182,10 @@ class Collector:
         self.stats.unclean_windows += 1
         log.warning(
             "%s %s..%s: still moving after %d passes; what was held back is written by a later pass",
-            log_type, start, end, passes,
+            log_type,
+            start,
+            end,
+            passes,
         )
         return False
 
@@ -202,20 +224,30 @@ class Collector:
         for owed_scope, since, until, asked_on in self.ledger.owed():
             log_type = mine.get(owed_scope)
             if log_type is None:
-                log.warning("a backfill of %s %s..%s is still owed; a run that collects it (--log-type, "
-                            "--category) finishes it", owed_scope, since, until)
+                log.warning(
+                    "a backfill of %s %s..%s is still owed; a run that collects it (--log-type, "
+                    "--category) finishes it",
+                    owed_scope,
+                    since,
+                    until,
+                )
                 continue
             if (since, until) != asked:
-                log.warning("%s: finishing the backfill %s..%s that an earlier run did not complete",
-                            log_type, since, until)
+                log.warning(
+                    "%s: finishing the backfill %s..%s that an earlier run did not complete", log_type, since, until
+                )
             self._pay(log_type, since, until, asked_on, today)
 
     def _pay(self, log_type: str, since: date, until: date, asked_on: date, today: date) -> None:
         oldest = oldest_readable(today)
         start = max(since, oldest)
         if start > since:
-            log.warning("%s: days %s..%s of an owed backfill are older than Zoom keeps reports; they are gone",
-                        log_type, since, min(until, oldest - timedelta(days=1)))
+            log.warning(
+                "%s: days %s..%s of an owed backfill are older than Zoom keeps reports; they are gone",
+                log_type,
+                since,
+                min(until, oldest - timedelta(days=1)),
+            )
         if start <= until and not self._windows(log_type, start, until, self.settings.backfill_passes):
             return  # still moving: owed until a run reads it clean
         # A backfill up to the day it was asked leaves the cursor there: the

@@ -9,12 +9,12 @@ pasted a secret inline must not see it printed back into their logs).
 from __future__ import annotations
 
 import dataclasses
-from typing import Any
 import os
 from collections.abc import Mapping
 from functools import cache
 from importlib import resources
 from pathlib import Path
+from typing import Any
 
 import jsonschema
 import orjson
@@ -28,8 +28,7 @@ CLOUDS = {
     "zoom": ("https://api.zoom.us/v2", "https://zoom.us"),
     "zoomgov": ("https://api.zoomgov.com/v2", "https://zoomgov.com"),
 }
-DEFAULTS = {"log_types": list(LOG_TYPES), "category": None, "lookback_days": 1, "max_rps": 5.0,
-            "daily_reserve": 1000}
+DEFAULTS = {"log_types": list(LOG_TYPES), "category": None, "lookback_days": 1, "max_rps": 5.0, "daily_reserve": 1000}
 
 
 @dataclasses.dataclass
@@ -97,16 +96,20 @@ def _message(error: jsonschema.ValidationError, field: str | None = None) -> str
     if kind == "pattern":
         field = field or (str(error.path[-1]) if error.path else "")
         if field in ("api_url", "oauth_url", "redirect_uri", "url"):
-            return ("must be an https URL (or http on 127.0.0.1/localhost for a local emulator), "
-                    "without user-info or query string")
+            return (
+                "must be an https URL (or http on 127.0.0.1/localhost for a local emulator), "
+                "without user-info or query string"
+            )
         if field == "name":
             return "must be lower-case letters, digits, '.', '_' or '-' (at most 63), starting with a letter or digit"
         return "has an invalid format"
     if kind == "oneOf":
         return "must be a string or a reference to an environment variable ({env: NAME})"
     if kind == "not":
-        return "has fields that do not apply to this auth kind (account_id is for server_to_server; " \
-               "token_file and redirect_uri for authorization_code)"
+        return (
+            "has fields that do not apply to this auth kind (account_id is for server_to_server; "
+            "token_file and redirect_uri for authorization_code)"
+        )
     if kind in ("minimum", "maximum", "minItems", "uniqueItems", "minLength"):
         return f"violates {kind} {error.validator_value}"
     return f"is invalid ({kind})"
@@ -133,8 +136,10 @@ def check_state_paths(accounts: list[AccountConfig], default_path) -> None:
         except OSError:
             key = os.path.realpath(path)
         if key in seen:
-            raise UsageError(f"accounts {seen[key]} and {acct.name} share the state file {path}; "
-                             "each account needs its own (set `state:` per account)")
+            raise UsageError(
+                f"accounts {seen[key]} and {acct.name} share the state file {path}; "
+                "each account needs its own (set `state:` per account)"
+            )
         seen[key] = acct.name
 
 
@@ -157,8 +162,10 @@ def load_config(path: str | Path, env: Mapping[str, str] | None = None) -> list[
     errors = sorted(validator.iter_errors(data), key=lambda e: (list(map(str, e.absolute_path)), e.validator))
     if errors:
         # the deepest error is the most precise one for the first place that is wrong
-        first = max((e for e in errors if list(e.absolute_path)[:1] == list(errors[0].absolute_path)[:1]),
-                    key=lambda e: len(e.absolute_path))
+        first = max(
+            (e for e in errors if list(e.absolute_path)[:1] == list(errors[0].absolute_path)[:1]),
+            key=lambda e: len(e.absolute_path),
+        )
         more = f" (and {len(errors) - 1} more problems)" if len(errors) > 1 else ""
         raise UsageError(f"{path}: {_where(first.absolute_path)}: {_message(first)}{more}")
 
@@ -170,42 +177,57 @@ def load_config(path: str | Path, env: Mapping[str, str] | None = None) -> list[
             raise UsageError(f"{where}: name used by another account")
         names.add(raw["name"])
         merged = {**defaults, **raw}
-        sources = {}
-
-        def resolve(field: str) -> str | None:
-            value = raw.get(field)
-            if isinstance(value, dict):
-                var = value["env"]
-                sources[field] = var
-                resolved = env.get(var, "").strip()
-                if not resolved:
-                    raise UsageError(f"{where}.{field}: environment variable {var} is not set")
-                return resolved
-            if value is not None:
-                sources[field] = f"accounts[{i}].{field}"
-            return value
-
+        sources: dict[str, str] = {}  # where each credential came from, for error messages
         api_default, oauth_default = CLOUDS[raw.get("cloud", "zoom")]
         base = Path(path).parent
 
-        def local(p):
+        def local(p, base=base):
             return None if p is None else (base / Path(p).expanduser())
 
-        client = resolve("client_id") or ""  # required by the schema: never empty here
-        secret = resolve("client_secret") or ""
-        account_id = resolve("account_id")
-        accounts.append(AccountConfig(
-            name=raw["name"], auth=raw["auth"], client_id=client, client_secret=secret, account_id=account_id,
-            api_url=raw.get("api_url", api_default), oauth_url=raw.get("oauth_url", oauth_default),
-            log_types=tuple(t for t in LOG_TYPES if t in merged["log_types"]),
-            category=merged.get("category"), lookback_days=merged["lookback_days"],
-            max_rps=float(merged["max_rps"]), daily_reserve=merged["daily_reserve"],
-            state=local(raw.get("state")), token_file=local(raw.get("token_file")),
-            redirect_uri=raw.get("redirect_uri"),
-            names={"client": f"{sources['client_id']} and {sources['client_secret']}",
-                   "account": sources.get("account_id", "account_id")},
-        ))
+        client = _resolve(raw, "client_id", f"accounts[{i}]", where, env, sources) or ""  # required: never empty
+        secret = _resolve(raw, "client_secret", f"accounts[{i}]", where, env, sources) or ""
+        account_id = _resolve(raw, "account_id", f"accounts[{i}]", where, env, sources)
+        accounts.append(
+            AccountConfig(
+                name=raw["name"],
+                auth=raw["auth"],
+                client_id=client,
+                client_secret=secret,
+                account_id=account_id,
+                api_url=raw.get("api_url", api_default),
+                oauth_url=raw.get("oauth_url", oauth_default),
+                log_types=tuple(t for t in LOG_TYPES if t in merged["log_types"]),
+                category=merged.get("category"),
+                lookback_days=merged["lookback_days"],
+                max_rps=float(merged["max_rps"]),
+                daily_reserve=merged["daily_reserve"],
+                state=local(raw.get("state")),
+                token_file=local(raw.get("token_file")),
+                redirect_uri=raw.get("redirect_uri"),
+                names={
+                    "client": f"{sources['client_id']} and {sources['client_secret']}",
+                    "account": sources.get("account_id", "account_id"),
+                },
+            )
+        )
     return accounts
+
+
+def _resolve(
+    raw: dict, field: str, place: str, where: str, env: Mapping[str, str], sources: dict[str, str]
+) -> str | None:
+    """A config value, or the environment variable it references ({env: NAME})."""
+    value = raw.get(field)
+    if isinstance(value, dict):
+        var = value["env"]
+        sources[field] = var
+        resolved = env.get(var, "").strip()
+        if not resolved:
+            raise UsageError(f"{where}.{field}: environment variable {var} is not set")
+        return resolved
+    if value is not None:
+        sources[field] = f"{place}.{field}"
+    return value
 
 
 def account_from_env(name: str, env: Mapping[str, str] | None = None) -> AccountConfig:
@@ -222,7 +244,12 @@ def account_from_env(name: str, env: Mapping[str, str] | None = None) -> Account
     check_value("url", api_url, "ZOOM_API_URL")
     check_value("url", token_url, "ZOOM_OAUTH_TOKEN_URL")
     return AccountConfig(
-        name=name, auth="server_to_server", account_id=env["ZOOM_ACCOUNT_ID"].strip(),
-        client_id=env["ZOOM_CLIENT_ID"].strip(), client_secret=env["ZOOM_CLIENT_SECRET"].strip(),
-        api_url=api_url, token_url=token_url, names={"api_url": "ZOOM_API_URL", "token_url": "ZOOM_OAUTH_TOKEN_URL"},
+        name=name,
+        auth="server_to_server",
+        account_id=env["ZOOM_ACCOUNT_ID"].strip(),
+        client_id=env["ZOOM_CLIENT_ID"].strip(),
+        client_secret=env["ZOOM_CLIENT_SECRET"].strip(),
+        api_url=api_url,
+        token_url=token_url,
+        names={"api_url": "ZOOM_API_URL", "token_url": "ZOOM_OAUTH_TOKEN_URL"},
     )

@@ -66,8 +66,7 @@ def _db_errors(method):
         try:
             return method(self, *args, **kwargs)
         except sqlite3.Error as exc:
-            raise StateError(f"state file {self.path}: {exc}; nothing past the last commit was recorded") \
-                from None
+            raise StateError(f"state file {self.path}: {exc}; nothing past the last commit was recorded") from None
 
     return wrapper
 
@@ -116,8 +115,9 @@ class Ledger:
             try:
                 db.execute("PRAGMA journal_mode=WAL")
                 db.executescript(_SCHEMA)
-                db.executemany("INSERT INTO meta VALUES (?, ?)",
-                               [("schema", SCHEMA_VERSION), ("account", self.account)])
+                db.executemany(
+                    "INSERT INTO meta VALUES (?, ?)", [("schema", SCHEMA_VERSION), ("account", self.account)]
+                )
             finally:
                 db.close()  # checkpoints the WAL into the file
             with open(tmp, "rb") as f:
@@ -138,12 +138,16 @@ class Ledger:
         if st.st_nlink > 1:
             # SQLite names its journal after the path it was given: two names of one
             # file would keep two journals, and one would lose the other's commits.
-            raise StateError(f"state file {self.path} has {st.st_nlink} hard links; SQLite's journal follows "
-                             "the name, so keep one name (use a symlink instead)")
+            raise StateError(
+                f"state file {self.path} has {st.st_nlink} hard links; SQLite's journal follows "
+                "the name, so keep one name (use a symlink instead)"
+            )
         if st.st_size == 0:
-            raise StateError(f"state file {self.path} is empty (truncated?): it no longer says what was written; "
-                             "restore it, or delete it to collect everything again (every record is then "
-                             "written again)")
+            raise StateError(
+                f"state file {self.path} is empty (truncated?): it no longer says what was written; "
+                "restore it, or delete it to collect everything again (every record is then "
+                "written again)"
+            )
         try:
             fcntl.flock(self._lock_fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
@@ -160,17 +164,17 @@ class Ledger:
         tables = {name for (name,) in self.db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
         rows = dict(self.db.execute("SELECT key, value FROM meta")) if "meta" in tables else {}
         if not rows:
-            raise StateError(f"state file {self.path} is a database without the collector's records (emptied?); "
-                             "restore it, or delete it to collect everything again")
+            raise StateError(
+                f"state file {self.path} is a database without the collector's records (emptied?); "
+                "restore it, or delete it to collect everything again"
+            )
         schema = rows.get("schema")
         if schema == "1":
             self._migrate_from_1()
         elif schema != SCHEMA_VERSION:
             raise StateError(f"state file {self.path}: schema {schema!r} is not {SCHEMA_VERSION!r}")
         if rows.get("account") != self.account:
-            raise StateError(
-                f"state file {self.path} belongs to account {rows.get('account')!r}, not {self.account!r}"
-            )
+            raise StateError(f"state file {self.path} belongs to account {rows.get('account')!r}, not {self.account!r}")
 
     def _migrate_from_1(self) -> None:
         """Schema 1 kept one set of settled days per log type, which a --category read
@@ -203,8 +207,7 @@ class Ledger:
 
     @_db_errors
     def _load_day(self, log_type: str, day: str) -> dict[bytes, int]:
-        counts = dict(self.db.execute("SELECT fp, count FROM seen WHERE log_type = ? AND day = ?",
-                                       (log_type, day)))
+        counts = dict(self.db.execute("SELECT fp, count FROM seen WHERE log_type = ? AND day = ?", (log_type, day)))
         self._days[(log_type, day)] = counts
         return counts
 
@@ -215,8 +218,9 @@ class Ledger:
 
     def release_day(self, log_type: str, day: str) -> None:
         """Drop a day's cache to bound memory; safe only once its changes are committed."""
-        if not any(k[0] == log_type and k[1] == day for k, _ in self._pending) and \
-                not any(k[0] == log_type and k[1] == day for _, k, _ in self._staged):
+        if not any(k[0] == log_type and k[1] == day for k, _ in self._pending) and not any(
+            k[0] == log_type and k[1] == day for _, k, _ in self._staged
+        ):
             self._days.pop((log_type, day), None)
 
     def stage(self, ends: list[int]) -> None:
@@ -271,9 +275,7 @@ class Ledger:
     @_db_errors
     def mark_settled(self, scope: str, days: list[str]) -> None:
         with self._tx():
-            self.db.executemany(
-                "INSERT OR IGNORE INTO settled VALUES (?, ?)", [(scope, d) for d in days]
-            )
+            self.db.executemany("INSERT OR IGNORE INTO settled VALUES (?, ?)", [(scope, d) for d in days])
 
     @_db_errors
     def settled_days(self, scope: str) -> set[str]:
@@ -297,22 +299,31 @@ class Ledger:
     def owe(self, scope: str, since: date, until: date) -> None:
         """Remember a backfill asked for (today), until `paid` says every day of it was read."""
         with self._tx():
-            self.db.execute("INSERT OR IGNORE INTO owed VALUES (?, ?, ?, ?)",
-                             (scope, since.isoformat(), until.isoformat(), self._today))
+            self.db.execute(
+                "INSERT OR IGNORE INTO owed VALUES (?, ?, ?, ?)",
+                (scope, since.isoformat(), until.isoformat(), self._today),
+            )
 
     @_db_errors
     def owed(self, scope: str | None = None) -> list[tuple[str, date, date, date]]:
         """Backfills asked for and not finished: (scope, since, until, day asked), oldest days first."""
-        query = "SELECT scope, since, until, asked FROM owed" + (" WHERE scope = ?" if scope else "") + \
-            " ORDER BY since, until"
-        return [(s, date.fromisoformat(a), date.fromisoformat(b), date.fromisoformat(asked))
-                for s, a, b, asked in self.db.execute(query, (scope,) if scope else ())]
+        query = (
+            "SELECT scope, since, until, asked FROM owed"
+            + (" WHERE scope = ?" if scope else "")
+            + " ORDER BY since, until"
+        )
+        return [
+            (s, date.fromisoformat(a), date.fromisoformat(b), date.fromisoformat(asked))
+            for s, a, b, asked in self.db.execute(query, (scope,) if scope else ())
+        ]
 
     @_db_errors
     def paid(self, scope: str, since: date, until: date) -> None:
         with self._tx():
-            self.db.execute("DELETE FROM owed WHERE scope = ? AND since = ? AND until = ?",
-                             (scope, since.isoformat(), until.isoformat()))
+            self.db.execute(
+                "DELETE FROM owed WHERE scope = ? AND since = ? AND until = ?",
+                (scope, since.isoformat(), until.isoformat()),
+            )
 
     @_db_errors
     def get_meta(self, key: str) -> str | None:
@@ -322,8 +333,9 @@ class Ledger:
     @_db_errors
     def set_meta(self, key: str, value: str) -> None:
         with self._tx():
-            self.db.execute("INSERT INTO meta VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
-                             (key, value))
+            self.db.execute(
+                "INSERT INTO meta VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value", (key, value)
+            )
 
     @_db_errors
     def prune(self, oldest: date) -> int:

@@ -20,8 +20,8 @@ import sys
 import termios
 import threading
 import time
-from itertools import accumulate
 from collections.abc import Callable
+from itertools import accumulate
 from typing import BinaryIO
 
 import orjson
@@ -67,12 +67,12 @@ class Sink:
         self.written = 0  # bytes written and flushed so far
 
     @classmethod
-    def stdout(cls) -> "Sink":
+    def stdout(cls) -> Sink:
         # stdout redirected to a file is a file: fsync it like --output
         return cls(sys.stdout.buffer, durable=_is_regular_file(sys.stdout.buffer))
 
     @classmethod
-    def file(cls, path: str) -> "Sink":
+    def file(cls, path: str) -> Sink:
         try:
             _drop_partial_last_line(path)
             stream = open(path, "ab")
@@ -181,5 +181,6 @@ def _drop_partial_last_line(path: str) -> None:
             keep = 0
         if keep < size:
             f.truncate(keep)
-            log.warning("--output %s: removed a partial last line (%d bytes) left by an interrupted write",
-                        path, size - keep)
+            log.warning(
+                "--output %s: removed a partial last line (%d bytes) left by an interrupted write", path, size - keep
+            )

@@ -10,7 +10,7 @@ import random
 import threading
 import time
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from email.utils import parsedate_to_datetime
 
 from .errors import CollectorError
@@ -55,7 +55,7 @@ def parse_retry_after(value: str | None, now: datetime) -> float | None:
     if when is None:
         return None
     if when.tzinfo is None:
-        when = when.replace(tzinfo=timezone.utc)
+        when = when.replace(tzinfo=UTC)
     return max(0.0, (when - now).total_seconds())
 
 
@@ -73,7 +73,7 @@ class Backoff:
     rng: random.Random = field(default_factory=random.Random)
 
     def delay(self, attempt: int) -> float:
-        ceiling = min(self.cap, self.base * (2 ** attempt))
+        ceiling = min(self.cap, self.base * (2**attempt))
         return ceiling / 2 + self.rng.uniform(0, ceiling / 2)
 
 
@@ -108,7 +108,7 @@ def rate_limit_delay(headers, attempt: int, backoff: Backoff, now: datetime | No
     Retry-After wins; a daily limit without it waits for 00:00 UTC, when Zoom resets
     the daily cap; anything else backs off.
     """
-    now = now or datetime.now(timezone.utc)
+    now = now or datetime.now(UTC)
     kind = headers.get("X-RateLimit-Type") or "unknown"
     wait = parse_retry_after(headers.get("Retry-After"), now)
     if wait is not None and wait <= 0:

@@ -17,7 +17,7 @@ import threading
 import time
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import httpx
@@ -60,19 +60,35 @@ def default_state_path(account: str) -> Path:
 def build_auth(acct: AccountConfig, http: httpx.Client, waiter: Waiter, attempts: int, crash_hook=None):
     if acct.auth == "authorization_code":
         store = TokenStore(acct.token_file or default_token_path(acct.name))
-        return AuthorizationCodeAuth(http, acct.token_url, acct.client_id, acct.client_secret, store, waiter,
-                                     attempts=attempts, crash_hook=crash_hook, names=acct.names)
-    return ServerToServerAuth(http, acct.token_url, acct.account_id or "", acct.client_id, acct.client_secret,
-                              waiter, attempts=attempts, names=acct.names)
+        return AuthorizationCodeAuth(
+            http,
+            acct.token_url,
+            acct.client_id,
+            acct.client_secret,
+            store,
+            waiter,
+            attempts=attempts,
+            crash_hook=crash_hook,
+            names=acct.names,
+        )
+    return ServerToServerAuth(
+        http,
+        acct.token_url,
+        acct.account_id or "",
+        acct.client_id,
+        acct.client_secret,
+        waiter,
+        attempts=attempts,
+        names=acct.names,
+    )
 
 
 def _iso(ts: float) -> str:
-    return datetime.fromtimestamp(ts, timezone.utc).isoformat(timespec="seconds").replace("+00:00", "Z")
+    return datetime.fromtimestamp(ts, UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
 
 
 class AccountRunner:
-    def __init__(self, acct: AccountConfig, sink: Sink, job: Job, stop: threading.Event, today: date,
-                 crash_hook=None):
+    def __init__(self, acct: AccountConfig, sink: Sink, job: Job, stop: threading.Event, today: date, crash_hook=None):
         self.acct = acct
         self.sink = sink
         self.job = job
@@ -126,10 +142,21 @@ class AccountRunner:
             with httpx.Client(timeout=timeout, headers={"User-Agent": f"zoom-activity-logs/{__version__}"}) as http:
                 attempts = max(1, job.retries)
                 auth = build_auth(acct, http, self.waiter, attempts, self.crash_hook)
-                client = ZoomClient(http, acct.api_url, auth, self.waiter, attempts=attempts,
-                                    max_rps=acct.max_rps or None, daily_reserve=acct.daily_reserve)
-                settings = Settings(account=acct.name, log_types=acct.log_types, category=acct.category,
-                                    lookback_days=acct.lookback_days)
+                client = ZoomClient(
+                    http,
+                    acct.api_url,
+                    auth,
+                    self.waiter,
+                    attempts=attempts,
+                    max_rps=acct.max_rps or None,
+                    daily_reserve=acct.daily_reserve,
+                )
+                settings = Settings(
+                    account=acct.name,
+                    log_types=acct.log_types,
+                    category=acct.category,
+                    lookback_days=acct.lookback_days,
+                )
                 collector = Collector(client, ledger, self.sink, settings, self.waiter)
                 try:
                     self._job(collector, ledger)
@@ -200,9 +227,19 @@ def _progress_bar(job: Job, collector: Collector):
 
     size = shutil.get_terminal_size((100, 20))  # a pty of size 0 (CI, script) gets a usable size
     days = (job.until - job.since).days + 1
-    bars = {t: tqdm(total=days, unit="day", desc=f"{collector.settings.account} {t}", file=sys.stderr,
-                    leave=True, ncols=size.columns, nrows=size.lines, position=next(_bar_rows))
-            for t in collector.settings.log_types}
+    bars = {
+        t: tqdm(
+            total=days,
+            unit="day",
+            desc=f"{collector.settings.account} {t}",
+            file=sys.stderr,
+            leave=True,
+            ncols=size.columns,
+            nrows=size.lines,
+            position=next(_bar_rows),
+        )
+        for t in collector.settings.log_types
+    }
 
     def advance(log_type: str, done: int) -> None:
         bar = bars.get(log_type)
@@ -210,8 +247,11 @@ def _progress_bar(job: Job, collector: Collector):
             bar.update(min(done, bar.total - bar.n))  # owed backfills of earlier runs are not in the total
             bar.set_postfix(records=collector.stats.by_type.get(log_type, 0), refresh=False)
 
-    handlers = [h for h in logging.getLogger().handlers if isinstance(h, logging.StreamHandler)
-                and getattr(h, "stream", None) is sys.stderr]
+    handlers = [
+        h
+        for h in logging.getLogger().handlers
+        if isinstance(h, logging.StreamHandler) and getattr(h, "stream", None) is sys.stderr
+    ]
     streams = [h.setStream(_ThroughBars()) for h in handlers]  # type: ignore[arg-type]
     collector.progress = advance
     try:
@@ -224,8 +264,9 @@ def _progress_bar(job: Job, collector: Collector):
             handler.setStream(stream)
 
 
-def run_accounts(accounts: list[AccountConfig], sink: Sink, job: Job, stop: threading.Event, today: date,
-                 crash_hook=None) -> int:
+def run_accounts(
+    accounts: list[AccountConfig], sink: Sink, job: Job, stop: threading.Event, today: date, crash_hook=None
+) -> int:
     """Collect every account; the exit code of the first account that failed, else 0."""
     if len(accounts) == 1:
         AccountRunner(accounts[0], sink, job, stop, today, crash_hook).run()
@@ -259,4 +300,3 @@ def run_accounts(accounts: list[AccountConfig], sink: Sink, job: Job, stop: thre
                 raise Stopped()
             return code
     return 0
-

@@ -65,16 +65,20 @@ class TokenStore:
             raise StateError(f"{self.path}: cannot read the token file: {exc.strerror}") from None
         if st.st_mode & (stat.S_IRWXG | stat.S_IRWXO):
             # like ssh: a refresh token others can read is a leaked credential
-            raise StateError(f"{self.path}: token file is readable by others (mode {stat.S_IMODE(st.st_mode):04o}); "
-                             "run chmod 600 on it")
+            raise StateError(
+                f"{self.path}: token file is readable by others (mode {stat.S_IMODE(st.st_mode):04o}); "
+                "run chmod 600 on it"
+            )
         try:
             data = orjson.loads(self.path.read_bytes())
         except (OSError, orjson.JSONDecodeError):
-            raise StateError(f"{self.path}: token file is not valid JSON; run `zoom-activity-logs authorize` again") \
-                from None
+            raise StateError(
+                f"{self.path}: token file is not valid JSON; run `zoom-activity-logs authorize` again"
+            ) from None
         if not isinstance(data, dict) or any(not isinstance(data.get(k), str) or not data[k] for k in REQUIRED):
-            raise StateError(f"{self.path}: token file lacks {', '.join(REQUIRED)}; "
-                             "run `zoom-activity-logs authorize` again")
+            raise StateError(
+                f"{self.path}: token file lacks {', '.join(REQUIRED)}; run `zoom-activity-logs authorize` again"
+            )
         return data
 
     def save(self, tokens: dict, *, _crash=None) -> None:

@@ -280,9 +280,12 @@ def settle(
             return True
         # Day checks are small reads: worth it while they cover at most half the window.
         window_days = (end - start).days + 1
-        if (not first.out_of_order and UNDATED not in first.held_days
-                and len(first.held_days) <= max(1, window_days // 2)
-                and _check_days(first, run, page_sizes, readable, on_result)):
+        if (
+            not first.out_of_order
+            and UNDATED not in first.held_days
+            and len(first.held_days) <= max(1, window_days // 2)
+            and _check_days(first, run, page_sizes, readable, on_result)
+        ):
             return True
     # Records moved (or came out of order): re-read the whole window until two
     # consecutive reads fetch the same sequence.

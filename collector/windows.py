@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import calendar
 import re
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 
 from .errors import UsageError
 
@@ -18,7 +18,7 @@ RETENTION_MONTHS = 6
 
 
 def utc_today() -> date:
-    return datetime.now(timezone.utc).date()
+    return datetime.now(UTC).date()
 
 
 def parse_day(text: str, field: str) -> date:
@@ -69,8 +69,7 @@ def check_backfill_range(since: date, until: date, today: date) -> None:
     oldest = oldest_readable(today)
     if since < oldest:
         raise UsageError(
-            f"--since: {since} is older than Zoom keeps reports "
-            f"(six months: the oldest readable day is {oldest})"
+            f"--since: {since} is older than Zoom keeps reports (six months: the oldest readable day is {oldest})"
         )
 
 

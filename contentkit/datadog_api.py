@@ -12,8 +12,15 @@ import time
 import httpx
 
 SITES = (
-    "datadoghq.com", "us3.datadoghq.com", "us5.datadoghq.com", "datadoghq.eu", "ap1.datadoghq.com",
-    "ap2.datadoghq.com", "uk1.datadoghq.com", "ddog-gov.com", "us2.ddog-gov.com",
+    "datadoghq.com",
+    "us3.datadoghq.com",
+    "us5.datadoghq.com",
+    "datadoghq.eu",
+    "ap1.datadoghq.com",
+    "ap2.datadoghq.com",
+    "uk1.datadoghq.com",
+    "ddog-gov.com",
+    "us2.ddog-gov.com",
 )
 
 
@@ -42,8 +49,16 @@ def base_url(site: str | None, api_url: str | None) -> str:
 
 
 class DatadogClient:
-    def __init__(self, api_key: str, app_key: str, url: str, http: httpx.Client | None = None,
-                 sleep=None, attempts: int = 5, permission: str = "the needed write permission"):
+    def __init__(
+        self,
+        api_key: str,
+        app_key: str,
+        url: str,
+        http: httpx.Client | None = None,
+        sleep=None,
+        attempts: int = 5,
+        permission: str = "the needed write permission",
+    ):
         self.url = url
         self._http = http or httpx.Client(timeout=httpx.Timeout(30.0, connect=10.0))
         self._headers = {"DD-API-KEY": api_key, "DD-APPLICATION-KEY": app_key, "Accept": "application/json"}
@@ -62,7 +77,7 @@ class DatadogClient:
         self.close()
 
     @classmethod
-    def from_env(cls, api_url: str | None = None, **kw) -> "DatadogClient":
+    def from_env(cls, api_url: str | None = None, **kw) -> DatadogClient:
         missing = [n for n in ("DD_API_KEY", "DD_APP_KEY") if not os.environ.get(n, "").strip()]
         if missing:
             raise DatadogUsageError(f"{' and '.join(missing)} not set: export a Datadog API key and application key")
@@ -77,7 +92,7 @@ class DatadogClient:
                 response = self._http.request(method, self.url + path, json=json, params=params, headers=self._headers)
             except httpx.TransportError as exc:
                 last = f"cannot reach {self.url} ({type(exc).__name__})"
-                self._sleep(min(30.0, 2 ** attempt) * (0.5 + random.random() / 2))
+                self._sleep(min(30.0, 2**attempt) * (0.5 + random.random() / 2))
                 continue
             status = response.status_code
             if status == 429:
@@ -85,13 +100,13 @@ class DatadogClient:
                 try:
                     wait = max(1.0, float(reset))
                 except (TypeError, ValueError):
-                    wait = min(30.0, 2 ** attempt)
+                    wait = min(30.0, 2**attempt)
                 last = "rate limited (429)"
                 self._sleep(wait)
                 continue
             if status >= 500:
                 last = f"HTTP {status}"
-                self._sleep(min(30.0, 2 ** attempt) * (0.5 + random.random() / 2))
+                self._sleep(min(30.0, 2**attempt) * (0.5 + random.random() / 2))
                 continue
             body = _json(response)
             if status in (401, 403):
@@ -114,6 +129,7 @@ def _json(response: httpx.Response):
 
 def _errors(body) -> str:
     if isinstance(body, dict) and body.get("errors"):
-        return "; ".join(str(e) if not isinstance(e, dict) else str(e.get("detail") or e.get("title") or e)
-                         for e in body["errors"])
+        return "; ".join(
+            str(e) if not isinstance(e, dict) else str(e.get("detail") or e.get("title") or e) for e in body["errors"]
+        )
     return "no details"

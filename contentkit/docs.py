@@ -28,15 +28,19 @@ def detections_markdown(rules: list[Rule]) -> str:
         m = rule.model
         statuses = sorted({c.status for c in m.cases}, key=SEVERITY_ORDER.index)
         rows.append(
-            "| " + " | ".join([
-                f"{_cell(m.name)}<br>`{m.id}`",
-                " / ".join(statuses),
-                m.options.detection_method,
-                f"{m.technique} ({TACTICS[m.tactic]})",
-                _cell(m.summary),
-                _cell("; ".join(m.false_positives)),
-                _cell(m.peers),
-            ]) + " |"
+            "| "
+            + " | ".join(
+                [
+                    f"{_cell(m.name)}<br>`{m.id}`",
+                    " / ".join(statuses),
+                    m.options.detection_method,
+                    f"{m.technique} ({TACTICS[m.tactic]})",
+                    _cell(m.summary),
+                    _cell("; ".join(m.false_positives)),
+                    _cell(m.peers),
+                ]
+            )
+            + " |"
         )
     total = f"\n{len(rules)} rules.\n"
     return HEADER + "\n".join(rows) + "\n" + total

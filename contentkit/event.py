@@ -76,8 +76,13 @@ def tag_values(event: dict, key: str) -> list[str]:
     return out
 
 
-def from_ndjson_line(record: dict, source: str = "zoom_activity_logs", service: str | None = None,
-                     host: str | None = None, tags: list[str] | None = None) -> dict:
+def from_ndjson_line(
+    record: dict,
+    source: str = "zoom_activity_logs",
+    service: str | None = None,
+    host: str | None = None,
+    tags: list[str] | None = None,
+) -> dict:
     """The event Datadog builds from one of the collector's lines shipped as JSON.
 
     The line's fields become attributes; the shipper sets `source` (and may set

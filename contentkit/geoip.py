@@ -39,10 +39,11 @@ from __future__ import annotations
 
 import ipaddress
 import json
+from collections.abc import Callable, Iterable
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path
-from typing import Any, Callable, Iterable
+from typing import Any
 
 from contentkit.errors import ContentError
 
@@ -56,10 +57,17 @@ _MISS = object()
 # MaxMind GeoIP2 `traits.user_type` -> the `as.type` values Datadog shows
 # (isp / hosting / business / education). Anything else is left out.
 _USER_TYPE = {
-    "hosting": "hosting", "content_delivery_network": "hosting",
-    "residential": "isp", "cellular": "isp", "dialup": "isp",
-    "business": "business", "government": "business", "military": "business",
-    "college": "education", "school": "education", "library": "education",
+    "hosting": "hosting",
+    "content_delivery_network": "hosting",
+    "residential": "isp",
+    "cellular": "isp",
+    "dialup": "isp",
+    "business": "business",
+    "government": "business",
+    "military": "business",
+    "college": "education",
+    "school": "education",
+    "library": "education",
 }
 
 
@@ -82,8 +90,9 @@ def _address(ip: str):
 class GeoIP:
     """IP address -> Datadog geoip object (see the module docstring)."""
 
-    def __init__(self, resolve: Callable[[str], dict | None], description: str,
-                 close: Callable[[], None] | None = None):
+    def __init__(
+        self, resolve: Callable[[str], dict | None], description: str, close: Callable[[], None] | None = None
+    ):
         self._resolve = resolve
         self._close = close
         self._cache: dict[str, Any] = {}
@@ -92,12 +101,12 @@ class GeoIP:
     # ------------------------------------------------------------------ constructors
 
     @classmethod
-    def bundled(cls) -> "GeoIP":
+    def bundled(cls) -> GeoIP:
         """The bundled table of documentation networks (contentkit/data/geoip_test_networks.json)."""
         return cls.from_networks(_bundled_networks(), description=f"bundled {BUNDLED_TABLE}")
 
     @classmethod
-    def from_networks(cls, entries: Iterable[dict], description: str = "network table") -> "GeoIP":
+    def from_networks(cls, entries: Iterable[dict], description: str = "network table") -> GeoIP:
         """A table of `{"network": CIDR, "country": {...}, ...}` entries (the bundled file's shape).
 
         The most specific network holding an address wins. A bad entry raises ContentError.
@@ -125,7 +134,7 @@ class GeoIP:
             addr = _address(ip)
             if addr is None:
                 return None
-            for net, parts in (v4 if addr.version == 4 else v6):
+            for net, parts in v4 if addr.version == 4 else v6:
                 if addr in net:
                     return {"ipAddress": ip, **parts}
             return None
@@ -133,7 +142,7 @@ class GeoIP:
         return cls(resolve, description)
 
     @classmethod
-    def from_mmdb(cls, path: str | Path, asn_path: str | Path | None = None) -> "GeoIP":
+    def from_mmdb(cls, path: str | Path, asn_path: str | Path | None = None) -> GeoIP:
         """A MaxMind GeoIP2/GeoLite2 City (or Country) `.mmdb`, optionally with a GeoLite2 ASN one.
 
         A missing, unreadable or malformed file raises ContentError with one clear message.
@@ -190,7 +199,7 @@ class GeoIP:
         if self._close is not None:
             self._close()
 
-    def __enter__(self) -> "GeoIP":
+    def __enter__(self) -> GeoIP:
         return self
 
     def __exit__(self, *exc) -> None:
@@ -236,8 +245,7 @@ def _put(out: dict, part: str, key: str, value: Any) -> None:
         out.setdefault(part, {})[key] = value
 
 
-def map_maxmind_record(record: dict, ip: str, route: str | None = None,
-                       asn_record: dict | None = None) -> dict | None:
+def map_maxmind_record(record: dict, ip: str, route: str | None = None, asn_record: dict | None = None) -> dict | None:
     """Map a MaxMind GeoIP2/GeoLite2 City record (and an optional GeoLite2 ASN record) to
     Datadog's geoip object. English names are used (first available otherwise); the first
     subdivision is the one Datadog keeps [GEO]. None when the records hold no location at all.

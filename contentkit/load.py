@@ -128,8 +128,9 @@ def load_pipelines(root: Path = ROOT, problems: list[Problem] | None = None) -> 
         data = read_yaml(source, problems, root)
         if data is None or not check_schema(data, "pipeline.schema.json", rel, problems):
             continue
-        pack = PipelinePack(data["id"], data["version"], data["definition"], source.parent,
-                            model=PipelineFile.from_dict(data))
+        pack = PipelinePack(
+            data["id"], data["version"], data["definition"], source.parent, model=PipelineFile.from_dict(data)
+        )
         tests = source.parent / "tests.yaml"
         if tests.exists():
             t = read_yaml(tests, problems, root)
@@ -158,10 +159,12 @@ def pipeline_body(pack: PipelinePack) -> dict:
 
 # -- detection rules ------------------------------------------------------------------
 
+
 @dataclass
 class Rule:
     """A loaded rule file: `model` is the typed rule (contentkit.model.RuleFile), `data` the
     mapping as read (kept for the lock's hash and the cross-reference checks)."""
+
     id: str
     data: dict
     path: Path
@@ -184,14 +187,20 @@ def load_rules(root: Path = ROOT, problems: list[Problem] | None = None) -> list
     rules: list[Rule] = []
     seen: dict[str, str] = {}
     folder = root / "siem_rules"
-    for stray in sorted(p for p in folder.glob("*") if p.suffix != ".yaml" and not p.name.startswith(".")
-                        and p.name not in PACKAGE_MARKERS):
+    for stray in sorted(
+        p
+        for p in folder.glob("*")
+        if p.suffix != ".yaml" and not p.name.startswith(".") and p.name not in PACKAGE_MARKERS
+    ):
         # a rule.yml or rule.json would otherwise be skipped without a word
         problems.append(Problem(_rel(stray, root), "", "not a rule file: each rule is siem_rules/<id>.yaml"))
     sources = sorted(folder.glob("*.yaml"))
     if not sources:
-        problems.append(Problem(_rel(folder, root), "", "no rules found: an empty pack would delete every "
-                                                        "deployed rule on push --prune"))
+        problems.append(
+            Problem(
+                _rel(folder, root), "", "no rules found: an empty pack would delete every deployed rule on push --prune"
+            )
+        )
     for source in sources:
         rel = _rel(source, root)
         data = read_yaml(source, problems, root)
@@ -222,9 +231,7 @@ def rule_body(rule: Rule) -> dict:
         f"version:{m.version}",
         *(m.tags or []),
     ]
-    message = m.message.rstrip() + (
-        f"\n\n---\n*Rule `{m.id}` version {m.version} from the {PACK} content pack.*\n"
-    )
+    message = m.message.rstrip() + (f"\n\n---\n*Rule `{m.id}` version {m.version} from the {PACK} content pack.*\n")
     body = {
         "name": m.name,
         "type": "log_detection",
@@ -239,6 +246,7 @@ def rule_body(rule: Rule) -> dict:
 
 
 # -- dashboards -----------------------------------------------------------------------
+
 
 @dataclass
 class DashboardPack:
@@ -267,8 +275,9 @@ def load_dashboards(root: Path = ROOT, problems: list[Problem] | None = None) ->
             problems.append(Problem(rel, "", f"not valid JSON: {exc}"))
             continue
         if check_schema(data, "dashboard.schema.json", rel, problems):
-            out.append(DashboardPack(data["id"], data["version"], data["dashboard"], source,
-                                     DashboardFile.from_dict(data)))
+            out.append(
+                DashboardPack(data["id"], data["version"], data["dashboard"], source, DashboardFile.from_dict(data))
+            )
     return out
 
 
@@ -279,6 +288,7 @@ def dashboard_body(dash: DashboardPack) -> dict:
     """The exact body of POST /api/v1/dashboard. Dashboard tags take only team:<name>,
     so the stable id and version live at the end of the description."""
     body = copy.deepcopy(dash.definition)
-    body["description"] = (body.get("description", "").rstrip()
-                           + f"\n\n({DASHBOARD_MARK}: pack_id:{dash.id} version:{dash.version})").lstrip()
+    body["description"] = (
+        body.get("description", "").rstrip() + f"\n\n({DASHBOARD_MARK}: pack_id:{dash.id} version:{dash.version})"
+    ).lstrip()
     return body

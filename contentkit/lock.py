@@ -47,6 +47,7 @@ def read_lock(root: Path = ROOT) -> dict:
 def _newer(a, b) -> bool:
     def key(v):
         return tuple(int(x) for x in str(v).split("."))
+
     return key(a) > key(b)
 
 
@@ -58,16 +59,32 @@ def check(current: dict, lock: dict, root: Path = ROOT) -> list[Problem]:
             file = _rel(path, root)
             entry = locked.get(cid)
             if entry is None:
-                problems.append(Problem(file, "version", f"{cid} is not in {LOCK_FILE}: run python scripts/build.py --update-lock"))
+                problems.append(
+                    Problem(file, "version", f"{cid} is not in {LOCK_FILE}: run python scripts/build.py --update-lock")
+                )
             elif digest != entry["hash"]:
                 if str(version) == str(entry["version"]):
-                    problems.append(Problem(file, "version", f"content changed since version {version} but the version did not: "
-                                            "run python scripts/build.py --update-lock"))
+                    problems.append(
+                        Problem(
+                            file,
+                            "version",
+                            f"content changed since version {version} but the version did not: "
+                            "run python scripts/build.py --update-lock",
+                        )
+                    )
                 elif not _newer(version, entry["version"]):
-                    problems.append(Problem(file, "version", f"version {version} is not above the locked {entry['version']}"))
+                    problems.append(
+                        Problem(file, "version", f"version {version} is not above the locked {entry['version']}")
+                    )
                 else:
-                    problems.append(Problem(file, "version", f"version {version} is not recorded in {LOCK_FILE}: "
-                                            "run python scripts/build.py --update-lock"))
+                    problems.append(
+                        Problem(
+                            file,
+                            "version",
+                            f"version {version} is not recorded in {LOCK_FILE}: "
+                            "run python scripts/build.py --update-lock",
+                        )
+                    )
     return problems
 
 
@@ -88,7 +105,8 @@ def update(current: dict, lock: dict, root: Path = ROOT) -> tuple[dict, list[str
             if entry is not None and digest != entry["hash"] and not _newer(version, entry["version"]):
                 version = bump(entry["version"])
                 text = Path(path).read_text("utf-8")
-                Path(path).write_text(_VERSION_LINE.sub(lambda m: f"{m.group(1)}{version}", text, count=1), "utf-8")
+                # \g<1>: the key and spacing as they were (a version is digits and dots only)
+                Path(path).write_text(_VERSION_LINE.sub(rf"\g<1>{version}", text, count=1), "utf-8")
                 done.append(f"{kind[:-1]} {cid}: version {entry['version']} -> {version}")
             elif entry is None:
                 done.append(f"{kind[:-1]} {cid}: locked at version {version}")

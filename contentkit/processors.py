@@ -74,8 +74,9 @@ import csv
 import json
 import math
 import re
-from datetime import datetime, timedelta, timezone
-from typing import Any, Callable, Iterable
+from collections.abc import Callable, Iterable
+from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from contentkit.errors import ContentError, UnsupportedProcessor
 from contentkit.event import delete_path, get_path, set_path
@@ -86,23 +87,50 @@ __all__ = ["compile_pipeline", "Pipeline", "process_in_order", "GEOIP_FIELDS"]
 _MISSING = object()
 _COMMON = frozenset({"type", "name", "is_enabled"})
 # OpenAPI v1 `type` values the simulator does not implement [API LogsProcessor oneOf].
-_UNSUPPORTED = frozenset({
-    "url-parser", "user-agent-parser", "arithmetic-processor", "trace-id-remapper",
-    "span-id-remapper", "array-processor", "decoder-processor", "schema-processor",
-    "exclude-attribute", "array-map-processor",
-})
+_UNSUPPORTED = frozenset(
+    {
+        "url-parser",
+        "user-agent-parser",
+        "arithmetic-processor",
+        "trace-id-remapper",
+        "span-id-remapper",
+        "array-processor",
+        "decoder-processor",
+        "schema-processor",
+        "exclude-attribute",
+        "array-map-processor",
+    }
+)
 # Every path the geo-ip parser can write under its target (see contentkit.geoip).
 GEOIP_FIELDS = (
-    "ipAddress", "country", "country.iso_code", "country.name", "continent", "continent.code",
-    "continent.name", "subdivision", "subdivision.iso_code", "subdivision.name", "city",
-    "city.name", "location", "location.latitude", "location.longitude", "as", "as.number",
-    "as.name", "as.domain", "as.route", "as.type",
+    "ipAddress",
+    "country",
+    "country.iso_code",
+    "country.name",
+    "continent",
+    "continent.code",
+    "continent.name",
+    "subdivision",
+    "subdivision.iso_code",
+    "subdivision.name",
+    "city",
+    "city.name",
+    "location",
+    "location.latitude",
+    "location.longitude",
+    "as",
+    "as.number",
+    "as.name",
+    "as.domain",
+    "as.route",
+    "as.type",
 )
 # "The Remapper processor cannot be used to remap Datadog reserved attributes" [REMAP]:
 # host, message, service, status, date, trace_id, span_id (+ `timestamp` and `tags`, where
 # this event model keeps the date and the tags).
-_RESERVED_TARGETS = frozenset({"host", "message", "service", "status", "date", "timestamp",
-                               "trace_id", "span_id", "tags"})
+_RESERVED_TARGETS = frozenset(
+    {"host", "message", "service", "status", "date", "timestamp", "trace_id", "span_id", "tags"}
+)
 
 # A step runs one processor on one log; `state` records which reserved remappers already
 # applied to that log ("status", "service", "message").
@@ -111,6 +139,7 @@ Step = Callable[[dict, set], None]
 
 # =========================================================================== helpers
 
+
 class _Spec:
     """One processor's definition with validation errors that name it."""
 
@@ -118,8 +147,9 @@ class _Spec:
         self.where = where
         self.pipeline = pipeline
         if not isinstance(spec, dict):
-            raise ContentError(f"pipeline {pipeline!r}: {where}: a processor must be an object, "
-                               f"not {type(spec).__name__}")
+            raise ContentError(
+                f"pipeline {pipeline!r}: {where}: a processor must be an object, not {type(spec).__name__}"
+            )
         self.spec = spec
         self.type = spec.get("type")
         self.name = spec.get("name")
@@ -138,8 +168,10 @@ class _Spec:
     def keys(self, allowed: Iterable[str]) -> None:
         unknown = set(self.spec) - _COMMON - set(allowed)
         if unknown:
-            raise self.error(f"unknown key(s) {', '.join(sorted(unknown))} "
-                             f"(the API takes: {', '.join(sorted(_COMMON | set(allowed)))})")
+            raise self.error(
+                f"unknown key(s) {', '.join(sorted(unknown))} "
+                f"(the API takes: {', '.join(sorted(_COMMON | set(allowed)))})"
+            )
 
     def boolean(self, key: str, default: bool = False) -> bool:
         value = self.spec.get(key, default)
@@ -165,8 +197,7 @@ class _Spec:
             if default is _MISSING:
                 raise self.error(f"missing `{key}`")
             return list(default)
-        if (not isinstance(value, list) or not value
-                or not all(isinstance(v, str) and v for v in value)):
+        if not isinstance(value, list) or not value or not all(isinstance(v, str) and v for v in value):
             raise self.error(f"`{key}` must be a non-empty list of non-empty strings, not {value!r}")
         return value
 
@@ -227,6 +258,7 @@ def _own(value: Any) -> Any:
 
 # =========================================================================== processors
 
+
 class _AttributeRemapper:
     """`attribute-remapper` [REMAP, API LogsAttributeRemapper].
 
@@ -254,8 +286,15 @@ class _AttributeRemapper:
       targets ("cannot be used to remap Datadog reserved attributes" [REMAP]).
     """
 
-    KEYS = ("sources", "source_type", "target", "target_type", "target_format",
-            "preserve_source", "override_on_conflict")
+    KEYS = (
+        "sources",
+        "source_type",
+        "target",
+        "target_type",
+        "target_format",
+        "preserve_source",
+        "override_on_conflict",
+    )
 
     def __init__(self, s: _Spec):
         s.keys(self.KEYS)
@@ -269,8 +308,10 @@ class _AttributeRemapper:
         if ":" in self.target or "," in self.target:
             raise s.error(f"target {self.target!r}: `:` and `,` are not allowed in a target name")
         if self.target_type == "attribute" and self.target in _RESERVED_TARGETS:
-            raise s.error(f"target {self.target!r} is a reserved attribute: use its dedicated "
-                          "remapper (message, service, status, date) instead")
+            raise s.error(
+                f"target {self.target!r} is a reserved attribute: use its dedicated "
+                "remapper (message, service, status, date) instead"
+            )
         if self.source_type == "tag" and not all(":" not in t for t in self.sources):
             raise s.error("tag sources are tag keys, without `:`")
         self.produced = {f"tag:{self.target}"} if self.target_type == "tag" else {self.target}
@@ -359,20 +400,20 @@ def _cast(value: Any, target_format: str) -> Any:
 
 # ---------------------------------------------------------------- date remapper
 
-_RFC3164_RE = re.compile(
-    r"(Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec) {1,2}(\d{1,2}) (\d\d):(\d\d):(\d\d)")
-_MONTHS = {m: i for i, m in enumerate(
-    ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"), 1)}
+_RFC3164_RE = re.compile(r"(Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec) {1,2}(\d{1,2}) (\d\d):(\d\d):(\d\d)")
+_MONTHS = {
+    m: i for i, m in enumerate(("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"), 1)
+}
 _EPOCH_RE = re.compile(r"-?\d+(?:\.\d+)?")
-_SECONDS_BELOW = 1e11   # |epoch| below this is seconds (1e11 s is the year 5138) ...
-_MILLIS_BELOW = 1e14    # ... below this milliseconds; anything larger is not read
-_EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
+_SECONDS_BELOW = 1e11  # |epoch| below this is seconds (1e11 s is the year 5138) ...
+_MILLIS_BELOW = 1e14  # ... below this milliseconds; anything larger is not read
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _MILLISECOND = timedelta(milliseconds=1)
 
 
 def _now() -> datetime:
     """Current UTC time (a function so tests can pin the RFC 3164 year)."""
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 def _epoch_millis(number: float) -> int | None:
@@ -418,12 +459,10 @@ def parse_date(value: Any) -> int | None:
     if m:
         now = _now()
         try:
-            when = datetime(now.year, _MONTHS[m[1]], int(m[2]), int(m[3]), int(m[4]), int(m[5]),
-                            tzinfo=timezone.utc)
+            when = datetime(now.year, _MONTHS[m[1]], int(m[2]), int(m[3]), int(m[4]), int(m[5]), tzinfo=UTC)
         except ValueError:  # Feb 29 outside a leap year, day 31 in a short month, hour 25 ...
             try:
-                when = datetime(now.year - 1, _MONTHS[m[1]], int(m[2]), int(m[3]), int(m[4]),
-                                int(m[5]), tzinfo=timezone.utc)
+                when = datetime(now.year - 1, _MONTHS[m[1]], int(m[2]), int(m[3]), int(m[4]), int(m[5]), tzinfo=UTC)
             except ValueError:
                 return None
         else:
@@ -440,7 +479,7 @@ def parse_date(value: Any) -> int | None:
     except ValueError:
         return None
     if when.tzinfo is None:
-        when = when.replace(tzinfo=timezone.utc)
+        when = when.replace(tzinfo=UTC)
     return (when - _EPOCH) // _MILLISECOND
 
 
@@ -550,6 +589,7 @@ class _ReservedRemapper:
 
 
 # ---------------------------------------------------------------- category processor
+
 
 class _CategoryProcessor:
     """`category-processor` [CAT, PROC]: the `name` of the first category whose
@@ -672,7 +712,7 @@ class _StringBuilder:
             if not path:
                 raise s.error(f"template: empty block `%{{}}` at position {m.start()}")
             if m.start() > pos:
-                pieces.append((False, template[pos:m.start()]))
+                pieces.append((False, template[pos : m.start()]))
             pieces.append((True, (path, path.split("."))))
             pos = m.end()
         rest = template[pos:]
@@ -704,6 +744,7 @@ class _StringBuilder:
 
 # ---------------------------------------------------------------- lookup processor
 
+
 class _LookupProcessor:
     """`lookup-processor` [LOOKUP, API LogsLookupProcessor]: "Looks if the current log
     contains the source attribute. Checks if the source attribute value exists in the
@@ -730,7 +771,7 @@ class _LookupProcessor:
         self.default = s.string("default_lookup", None, empty_ok=True)
         table = s.spec.get("lookup_table")
         if not isinstance(table, list) or not all(isinstance(e, str) for e in table):
-            raise s.error("`lookup_table` must be a list of \"key,value\" strings")
+            raise s.error('`lookup_table` must be a list of "key,value" strings')
         self.table: dict[str, str] = {}
         for i, entry in enumerate(table):
             try:
@@ -739,8 +780,10 @@ class _LookupProcessor:
                 raise s.error(f"lookup_table[{i}] {entry!r}: {exc}") from None
             fields = rows[0] if rows else []
             if len(fields) != 2:
-                raise s.error(f"lookup_table[{i}] {entry!r}: expected `key,value` (2 fields, "
-                              f"quote a key or value holding a comma), found {len(fields)}")
+                raise s.error(
+                    f"lookup_table[{i}] {entry!r}: expected `key,value` (2 fields, "
+                    f"quote a key or value holding a comma), found {len(fields)}"
+                )
             key, value = fields
             if key in self.table:
                 raise s.error(f"lookup_table[{i}]: key {key!r} is listed twice")
@@ -761,6 +804,7 @@ class _LookupProcessor:
 
 
 # ---------------------------------------------------------------- geo-ip parser
+
 
 class _GeoIPParser:
     """`geo-ip-parser` [GEO]: the first source (default `network.client.ip`) whose value is
@@ -793,6 +837,7 @@ class _GeoIPParser:
 
 
 # ---------------------------------------------------------------- grok parser
+
 
 class _GrokParser:
     """`grok-parser` [GROK, PARSE]: `source` (default `message`) is parsed with
@@ -850,6 +895,7 @@ class _GrokParser:
 
 # ---------------------------------------------------------------- nested pipeline
 
+
 class _NestedPipeline:
     """`pipeline` inside a pipeline [PIPE, API LogsPipelineProcessor]: `filter.query`,
     `processors`, `is_enabled` (default false); it may not hold another pipeline."""
@@ -859,8 +905,9 @@ class _NestedPipeline:
     def __init__(self, s: _Spec, geoip, pipeline: str):
         s.keys(self.KEYS)
         self.query = _filter_query(s.spec.get("filter"), s.error, s.query)
-        steps, produced = _compile_steps(s.spec.get("processors", []), s.where, pipeline,
-                                         geoip, nested=True, error=s.error)
+        steps, produced = _compile_steps(
+            s.spec.get("processors", []), s.where, pipeline, geoip, nested=True, error=s.error
+        )
         self.steps = steps
         self.produced = produced
 
@@ -872,6 +919,7 @@ class _NestedPipeline:
 
 
 # =========================================================================== compiling
+
 
 def _filter_query(flt: Any, error: Callable[[str], ContentError], query: Callable):
     """Compiled filter, or None for 'every log' (missing filter or empty query)."""
@@ -885,8 +933,9 @@ def _filter_query(flt: Any, error: Callable[[str], ContentError], query: Callabl
     return query(text, "filter.query")
 
 
-def _compile_steps(processors: Any, where: str, pipeline: str, geoip, nested: bool,
-                   error: Callable[[str], ContentError]) -> tuple[list[Step], set[str]]:
+def _compile_steps(
+    processors: Any, where: str, pipeline: str, geoip, nested: bool, error: Callable[[str], ContentError]
+) -> tuple[list[Step], set[str]]:
     if processors is None:
         processors = []
     if not isinstance(processors, list):
@@ -898,11 +947,12 @@ def _compile_steps(processors: Any, where: str, pipeline: str, geoip, nested: bo
         kind = s.type
         enabled = s.boolean("is_enabled")
         if kind in _UNSUPPORTED:
-            raise UnsupportedProcessor(f"{s.label()}: processor type {kind!r} is not supported by "
-                                       "the simulator")
+            raise UnsupportedProcessor(f"{s.label()}: processor type {kind!r} is not supported by the simulator")
         if kind == "lookup-processor" and "lookup_enrichment_table" in s.spec:
-            raise UnsupportedProcessor(f"{s.label()}: lookup-processor with a Reference Table "
-                                       "(`lookup_enrichment_table`) is not supported by the simulator")
+            raise UnsupportedProcessor(
+                f"{s.label()}: lookup-processor with a Reference Table "
+                "(`lookup_enrichment_table`) is not supported by the simulator"
+            )
         step: Step
         if kind == "attribute-remapper":
             step = _AttributeRemapper(s)
@@ -939,8 +989,9 @@ def _compile_steps(processors: Any, where: str, pipeline: str, geoip, nested: bo
 class Pipeline:
     """A compiled Datadog log pipeline (see the module docstring)."""
 
-    _KEYS = frozenset({"name", "is_enabled", "filter", "processors", "description", "tags",
-                       "id", "type", "is_read_only"})
+    _KEYS = frozenset(
+        {"name", "is_enabled", "filter", "processors", "description", "tags", "id", "type", "is_read_only"}
+    )
 
     def __init__(self, definition: dict, geoip=None):
         if not isinstance(definition, dict):
@@ -970,13 +1021,15 @@ class Pipeline:
         self.enabled = enabled
         self._query = _filter_query(definition.get("filter"), error, query)
         self._geoip = geoip
-        self._steps, self._produced = _compile_steps(definition.get("processors", []), "", name,
-                                                     self._geo, nested=False, error=error)
+        self._steps, self._produced = _compile_steps(
+            definition.get("processors", []), "", name, self._geo, nested=False, error=error
+        )
 
     def _geo(self):
         """The GeoIP the pipeline uses: the one given, else the bundled table (loaded once)."""
         if self._geoip is None:
             from contentkit.geoip import GeoIP
+
             self._geoip = GeoIP.bundled()
         return self._geoip
 

@@ -53,7 +53,7 @@ def project(remote, local):
         return {k: project(remote.get(k), v) for k, v in local.items()}
     if isinstance(local, list) and isinstance(remote, list):
         if len(local) == len(remote) and all(isinstance(x, dict) for x in local):
-            return [project(r, l) for r, l in zip(remote, local)]
+            return [project(r, mine) for r, mine in zip(remote, local, strict=True)]
         return remote
     return remote
 

@@ -10,13 +10,13 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from .errors import ContentError
 from .event import from_ndjson_line
 from .model import SEVERITIES, SOURCE, TestLog
 
-BASE_TIME = datetime(2026, 11, 20, 12, 0, tzinfo=timezone.utc)
+BASE_TIME = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
 _OFFSET = re.compile(r"^([+-]?\d+)([smhd]?)$")
 _UNITS = {"": 1, "s": 1, "m": 60, "h": 3600, "d": 86400}
 
@@ -108,10 +108,17 @@ def remote_test_payloads(rule, packs) -> list[dict]:
         logs = expand_test_logs(test.logs)
         for log, event in zip(logs, process_logs(logs, packs)):
             for index, query in enumerate(queries):
-                payloads.append({
-                    "expectedResult": query.matches(event),
-                    "index": index,
-                    "payload": {"ddsource": SOURCE, "ddtags": "", "hostname": "zoom-activity-logs",
-                                "service": "zoom", "message": json.dumps(log, ensure_ascii=False)},
-                })
+                payloads.append(
+                    {
+                        "expectedResult": query.matches(event),
+                        "index": index,
+                        "payload": {
+                            "ddsource": SOURCE,
+                            "ddtags": "",
+                            "hostname": "zoom-activity-logs",
+                            "service": "zoom",
+                            "message": json.dumps(log, ensure_ascii=False),
+                        },
+                    }
+                )
     return payloads

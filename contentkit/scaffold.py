@@ -44,8 +44,9 @@ def _test_log(sample: dict) -> dict:
     return {k: v for k, v in sample["log"].items() if k not in SAMPLE_ONLY}
 
 
-def rule_document(rule_id: str, name: str, evt_name: str, severity: str, tactic: str, technique: str,
-                  root: Path = ROOT) -> dict:
+def rule_document(
+    rule_id: str, name: str, evt_name: str, severity: str, tactic: str, technique: str, root: Path = ROOT
+) -> dict:
     if not RULE_ID.match(rule_id):
         raise ContentError(f"rule id {rule_id!r}: lower-case letters, digits and '-', starting with 'zoom-'")
     if severity not in SEVERITIES:
@@ -54,15 +55,22 @@ def rule_document(rule_id: str, name: str, evt_name: str, severity: str, tactic:
         raise ContentError(f"--tactic {tactic!r} / --technique {technique!r}: MITRE ATT&CK ids such as TA0004 / T1098")
     taxonomy, samples = _samples(root)
     if evt_name not in taxonomy:
-        raise ContentError(f"--evt-name {evt_name!r} is not in the taxonomy (docs/attributes.md); "
-                           f"known: {', '.join(sorted(taxonomy))}")
+        raise ContentError(
+            f"--evt-name {evt_name!r} is not in the taxonomy (docs/attributes.md); known: {', '.join(sorted(taxonomy))}"
+        )
     hits = [s for s in samples if s.get("expect", {}).get("evt.name") == evt_name]
     if not hits:
-        raise ContentError(f"--evt-name {evt_name!r}: no pipeline sample produces it; add one to "
-                           "pipelines/zoom_activity_logs/tests.yaml first")
+        raise ContentError(
+            f"--evt-name {evt_name!r}: no pipeline sample produces it; add one to "
+            "pipelines/zoom_activity_logs/tests.yaml first"
+        )
     hit = hits[0]
-    near = [s for s in samples if s["log"].get("log_type") == hit["log"].get("log_type")
-            and s.get("expect", {}).get("evt.name") not in (None, evt_name)]
+    near = [
+        s
+        for s in samples
+        if s["log"].get("log_type") == hit["log"].get("log_type")
+        and s.get("expect", {}).get("evt.name") not in (None, evt_name)
+    ]
     tests = [{"name": hit["name"], "fires": True, "status": severity, "logs": [{"log": _test_log(hit)}]}]
     if near:
         tests.append({"name": f"near miss, {near[0]['name']}", "fires": False, "logs": [{"log": _test_log(near[0])}]})
@@ -73,14 +81,27 @@ def rule_document(rule_id: str, name: str, evt_name: str, severity: str, tactic:
         "summary": f"TODO: one sentence: what {name} means for the account.",
         "tactic": tactic,
         "technique": technique,
-        "queries": [{"name": "a", "query": f"source:zoom_activity_logs @evt.name:{evt_name}",
-                     "aggregation": "count", "groupByFields": ["@usr.email"], "distinctFields": []}],
+        "queries": [
+            {
+                "name": "a",
+                "query": f"source:zoom_activity_logs @evt.name:{evt_name}",
+                "aggregation": "count",
+                "groupByFields": ["@usr.email"],
+                "distinctFields": [],
+            }
+        ],
         "cases": [{"name": name, "status": severity, "condition": "a > 0"}],
-        "options": {"detectionMethod": "threshold", "evaluationWindow": 0, "keepAlive": 3600,
-                    "maxSignalDuration": 86400},
-        "message": (f"## Goal\nTODO: what an attacker gains by {name.lower()}.\n\n## Strategy\nEvery "
-                    f"`{evt_name}` event, grouped by the operator.\n\n## Triage and response\n1. Confirm with "
-                    "{{@usr.email}} that the change was intended and approved (change ticket).\n2. TODO\n"),
+        "options": {
+            "detectionMethod": "threshold",
+            "evaluationWindow": 0,
+            "keepAlive": 3600,
+            "maxSignalDuration": 86400,
+        },
+        "message": (
+            f"## Goal\nTODO: what an attacker gains by {name.lower()}.\n\n## Strategy\nEvery "
+            f"`{evt_name}` event, grouped by the operator.\n\n## Triage and response\n1. Confirm with "
+            "{{@usr.email}} that the change was intended and approved (change ticket).\n2. TODO\n"
+        ),
         "false_positives": ["TODO: the ordinary work that looks like this."],
         "peers": "none",
         "tests": tests,
@@ -91,8 +112,10 @@ class _Dumper(yaml.SafeDumper):
     """Multi-line text (the message) as a literal block, as the pack's rules are written."""
 
 
-_Dumper.add_representer(str, lambda dumper, text: dumper.represent_scalar(
-    "tag:yaml.org,2002:str", text, style="|" if "\n" in text else None))
+_Dumper.add_representer(
+    str,
+    lambda dumper, text: dumper.represent_scalar("tag:yaml.org,2002:str", text, style="|" if "\n" in text else None),
+)
 
 
 def write_rule(document: dict, root: Path = ROOT) -> Path:
@@ -118,15 +141,16 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     root = Path(args.root)
     try:
-        document = rule_document(args.id, args.name, args.evt_name, args.severity, args.tactic, args.technique,
-                                 root)
+        document = rule_document(args.id, args.name, args.evt_name, args.severity, args.tactic, args.technique, root)
         path = write_rule(document, root)
     except ContentError as exc:
         print(f"new_rule: {exc}", file=sys.stderr)
         return 2
-    print(f"wrote {path.relative_to(root)}; next (docs/contributing.md):\n"
-          f"  1. edit its query, cases and TODO text; add tests (a case that fires, a near miss that does not)\n"
-          f"  2. python -m pytest -q tests/test_rules.py -k {args.id}\n"
-          f"  3. python scripts/build.py --update-lock --update-docs\n"
-          f"  4. python scripts/validate.py")
+    print(
+        f"wrote {path.relative_to(root)}; next (docs/contributing.md):\n"
+        f"  1. edit its query, cases and TODO text; add tests (a case that fires, a near miss that does not)\n"
+        f"  2. python -m pytest -q tests/test_rules.py -k {args.id}\n"
+        f"  3. python scripts/build.py --update-lock --update-docs\n"
+        f"  4. python scripts/validate.py"
+    )
     return 0

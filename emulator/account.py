@@ -15,27 +15,124 @@ from . import geo
 DOMAIN = "example.com"
 
 _FIRST = [
-    "Ada", "Ahmed", "Aiko", "Alejandro", "Amara", "Ana", "Anders", "Arjun", "Beatriz",
-    "Chen", "Chiamaka", "Chloe", "Daniel", "Dmitri", "Elena", "Emeka", "Emma", "Fatima",
-    "Felix", "Grace", "Hana", "Hiroshi", "Ibrahim", "Isabel", "James", "Jia", "Johan",
-    "Kwame", "Laura", "Leila", "Liam", "Lucas", "Mai", "Marco", "Maria", "Mei", "Mohammed",
-    "Nadia", "Noah", "Olivia", "Omar", "Priya", "Rafael", "Rahul", "Sakura", "Samuel",
-    "Sofia", "Tariq", "Thomas", "Valentina", "Wei", "Yuki", "Zara", "Zoe",
+    "Ada",
+    "Ahmed",
+    "Aiko",
+    "Alejandro",
+    "Amara",
+    "Ana",
+    "Anders",
+    "Arjun",
+    "Beatriz",
+    "Chen",
+    "Chiamaka",
+    "Chloe",
+    "Daniel",
+    "Dmitri",
+    "Elena",
+    "Emeka",
+    "Emma",
+    "Fatima",
+    "Felix",
+    "Grace",
+    "Hana",
+    "Hiroshi",
+    "Ibrahim",
+    "Isabel",
+    "James",
+    "Jia",
+    "Johan",
+    "Kwame",
+    "Laura",
+    "Leila",
+    "Liam",
+    "Lucas",
+    "Mai",
+    "Marco",
+    "Maria",
+    "Mei",
+    "Mohammed",
+    "Nadia",
+    "Noah",
+    "Olivia",
+    "Omar",
+    "Priya",
+    "Rafael",
+    "Rahul",
+    "Sakura",
+    "Samuel",
+    "Sofia",
+    "Tariq",
+    "Thomas",
+    "Valentina",
+    "Wei",
+    "Yuki",
+    "Zara",
+    "Zoe",
 ]
 _LAST = [
-    "Adeyemi", "Andersson", "Baker", "Bauer", "Chen", "Costa", "Dubois", "Evans", "Fischer",
-    "Garcia", "Gupta", "Haddad", "Hughes", "Ito", "Johnson", "Kim", "Kowalski", "Kumar",
-    "Lee", "Lopez", "Martin", "Miller", "Moreau", "Murphy", "Nakamura", "Nguyen", "Novak",
-    "Okafor", "Oliveira", "Patel", "Petrov", "Rossi", "Santos", "Schmidt", "Silva", "Singh",
-    "Smith", "Suzuki", "Tanaka", "Taylor", "Walker", "Wang", "Williams", "Wright", "Yamamoto",
+    "Adeyemi",
+    "Andersson",
+    "Baker",
+    "Bauer",
+    "Chen",
+    "Costa",
+    "Dubois",
+    "Evans",
+    "Fischer",
+    "Garcia",
+    "Gupta",
+    "Haddad",
+    "Hughes",
+    "Ito",
+    "Johnson",
+    "Kim",
+    "Kowalski",
+    "Kumar",
+    "Lee",
+    "Lopez",
+    "Martin",
+    "Miller",
+    "Moreau",
+    "Murphy",
+    "Nakamura",
+    "Nguyen",
+    "Novak",
+    "Okafor",
+    "Oliveira",
+    "Patel",
+    "Petrov",
+    "Rossi",
+    "Santos",
+    "Schmidt",
+    "Silva",
+    "Singh",
+    "Smith",
+    "Suzuki",
+    "Tanaka",
+    "Taylor",
+    "Walker",
+    "Wang",
+    "Williams",
+    "Wright",
+    "Yamamoto",
     "Zhang",
 ]
 
 # Where staff live (city, weight); the company is headquartered in New York.
 _HOMES = [
-    ("New York", 30), ("San Francisco", 14), ("London", 14), ("Frankfurt", 6), ("Paris", 5),
-    ("Tokyo", 6), ("Singapore", 4), ("Mumbai", 6), ("Sydney", 4), ("São Paulo", 4),
-    ("Lagos", 3), ("Toronto", 4),
+    ("New York", 30),
+    ("San Francisco", 14),
+    ("London", 14),
+    ("Frankfurt", 6),
+    ("Paris", 5),
+    ("Tokyo", 6),
+    ("Singapore", 4),
+    ("Mumbai", 6),
+    ("Sydney", 4),
+    ("São Paulo", 4),
+    ("Lagos", 3),
+    ("Toronto", 4),
 ]
 # Cities with an office: staff there sign in from a few shared NAT addresses.
 _OFFICES = {"New York", "London", "Tokyo", "San Francisco"}
@@ -50,8 +147,8 @@ _MOBILE_WEIGHTS = [50, 38, 12]
 class Place:
     city: str
     utc_offset: float
-    v4_base: int          # first address of the /26
-    v6_base: int          # first address of the /48
+    v4_base: int  # first address of the /26
+    v6_base: int  # first address of the /48
 
 
 def _places() -> dict[str, Place]:
@@ -92,16 +189,16 @@ class User:
     email: str
     first: str
     last: str
-    role: str                    # Owner, Admin or Member
+    role: str  # Owner, Admin or Member
     home: Place
-    in_office: bool              # has an office in the home city
+    in_office: bool  # has an office in the home city
     home_ip: str
-    home_ip6: str | None         # some home ISPs hand out IPv6
+    home_ip6: str | None  # some home ISPs hand out IPv6
     devices: list[str]
-    weight: float                # how much this person uses Zoom
-    version_lag: int             # days behind the latest client release
+    weight: float  # how much this person uses Zoom
+    version_lag: int  # days behind the latest client release
     traveller: bool
-    work_hour: float             # usual local hour of the first sign-in
+    work_hour: float  # usual local hour of the first sign-in
     trips: dict = field(default_factory=dict, repr=False)  # iso week -> trip or None (cache)
 
 
@@ -135,25 +232,43 @@ class Account:
             devices.append(rng.choices(_DESKTOPS, _DESKTOP_WEIGHTS)[0])
             if rng.random() < 0.7:
                 devices.append(rng.choices(_MOBILES, _MOBILE_WEIGHTS)[0])
-            self.users.append(User(
-                index=i, email=email, first=first, last=last, role=role, home=home,
-                in_office=home.city in _OFFICES and rng.random() < 0.8,
-                home_ip=v4_host(home, rng.randint(8, 62)),
-                home_ip6=v6_host(home, rng) if rng.random() < 0.25 else None,
-                devices=devices,
-                weight=rng.lognormvariate(0, 0.6),
-                version_lag=rng.randint(0, 45),
-                traveller=rng.random() < 0.3,
-                work_hour=min(12.0, max(6.0, rng.gauss(8.8, 1.0))),
-            ))
+            self.users.append(
+                User(
+                    index=i,
+                    email=email,
+                    first=first,
+                    last=last,
+                    role=role,
+                    home=home,
+                    in_office=home.city in _OFFICES and rng.random() < 0.8,
+                    home_ip=v4_host(home, rng.randint(8, 62)),
+                    home_ip6=v6_host(home, rng) if rng.random() < 0.25 else None,
+                    devices=devices,
+                    weight=rng.lognormvariate(0, 0.6),
+                    version_lag=rng.randint(0, 45),
+                    traveller=rng.random() < 0.3,
+                    work_hour=min(12.0, max(6.0, rng.gauss(8.8, 1.0))),
+                )
+            )
         # A provisioning admin whose address needs careful parsing ('+' in the local part);
         # it performs the SCIM changes, as an identity provider's token owner would.
         scim_index = len(self.users)
         hq = PLACES["New York"]
         self.scim_operator = User(
-            index=scim_index, email=f"it-admin+scim@{DOMAIN}", first="IT", last="Admin",
-            role="Admin", home=hq, in_office=True, home_ip=v4_host(hq, 40), home_ip6=None,
-            devices=["Browser"], weight=0.3, version_lag=0, traveller=False, work_hour=8.0,
+            index=scim_index,
+            email=f"it-admin+scim@{DOMAIN}",
+            first="IT",
+            last="Admin",
+            role="Admin",
+            home=hq,
+            in_office=True,
+            home_ip=v4_host(hq, 40),
+            home_ip6=None,
+            devices=["Browser"],
+            weight=0.3,
+            version_lag=0,
+            traveller=False,
+            work_hour=8.0,
         )
         self.admins = [u for u in self.users if u.role in ("Owner", "Admin")]
         self.admin_weights = [3.0 if u.role == "Owner" else 1.0 for u in self.admins]

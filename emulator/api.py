@@ -7,14 +7,15 @@ from __future__ import annotations
 import base64
 import binascii
 import hmac
-import orjson
 import threading
 import time
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
-from typing import Callable, Optional
+from datetime import UTC, datetime, timedelta
 from urllib.parse import parse_qs
+
+import orjson
 
 from .config import EmulatorConfig
 from .dataset import Generator
@@ -39,8 +40,10 @@ CLASSIC_SCOPE = "report:read:admin"
 PAGE_TOKEN_ERROR = "The next page token is invalid or expired."
 QPS_MESSAGE = "You have reached the maximum per-second rate limit for this API. Try again later."
 DAILY_MESSAGE = "You have reached the maximum daily rate limit for this API. Try again later."
-BAD_GATEWAY_HTML = (b"<html>\r\n<head><title>502 Bad Gateway</title></head>\r\n<body>\r\n"
-                    b"<center><h1>502 Bad Gateway</h1></center>\r\n</body>\r\n</html>\r\n")
+BAD_GATEWAY_HTML = (
+    b"<html>\r\n<head><title>502 Bad Gateway</title></head>\r\n<body>\r\n"
+    b"<center><h1>502 Bad Gateway</h1></center>\r\n</body>\r\n</html>\r\n"
+)
 
 
 @dataclass
@@ -49,15 +52,15 @@ class Reply:
     body: bytes = b""
     headers: list = field(default_factory=list)
     content_type: str = JSON
-    action: str = "send"      # send | reset | truncate
+    action: str = "send"  # send | reset | truncate
     page: dict | None = None  # a report page behind body, for the faults that reshape or cut it
 
 
-def _json(status: int, obj, headers: Optional[list] = None) -> Reply:
+def _json(status: int, obj, headers: list | None = None) -> Reply:
     return Reply(status, orjson.dumps(obj), headers or [])
 
 
-def _error(status: int, code: int, message: str, headers: Optional[list] = None) -> Reply:
+def _error(status: int, code: int, message: str, headers: list | None = None) -> Reply:
     return _json(status, {"code": code, "message": message}, headers)
 
 
@@ -91,8 +94,15 @@ class _BadRequest(Exception):
 
 
 class ZoomApi:
-    def __init__(self, cfg: EmulatorConfig, stores: dict[str, RecordStore], generator: Generator,
-                 faults: FaultQueue, clock: Callable[[], datetime], stopping: threading.Event) -> None:
+    def __init__(
+        self,
+        cfg: EmulatorConfig,
+        stores: dict[str, RecordStore],
+        generator: Generator,
+        faults: FaultQueue,
+        clock: Callable[[], datetime],
+        stopping: threading.Event,
+    ) -> None:
         self.cfg = cfg
         self.stores = stores
         self.generator = generator
@@ -106,8 +116,16 @@ class ZoomApi:
         self.limiter = RateLimiter(cfg)
         self._arrivals = 0
         self._lock = threading.Lock()
-        self._stats = {"requests": 0, "report_requests": 0, "token_requests": 0, "authorize_requests": 0,
-                       "resets": 0, "truncated": 0, "faults": 0, "lost_token_responses": 0}
+        self._stats = {
+            "requests": 0,
+            "report_requests": 0,
+            "token_requests": 0,
+            "authorize_requests": 0,
+            "resets": 0,
+            "truncated": 0,
+            "faults": 0,
+            "lost_token_responses": 0,
+        }
         self._status: Counter = Counter()
         self._paths: Counter = Counter()
 
@@ -116,7 +134,7 @@ class ZoomApi:
         with self._lock:
             self._stats[key] += n
 
-    def record_status(self, status: Optional[int]) -> None:
+    def record_status(self, status: int | None) -> None:
         with self._lock:
             if status is None:
                 self._stats["resets"] += 1
@@ -196,7 +214,7 @@ class ZoomApi:
             reply.action = "reset"
         return reply
 
-    def _fault_reply(self, fault: Fault, headers) -> Optional[Reply]:
+    def _fault_reply(self, fault: Fault, headers) -> Reply | None:
         """Reply for faults that replace the answer; None when the answer still goes out."""
         kind, p = fault.kind, fault.params
         if kind == "slow":
@@ -228,8 +246,12 @@ class ZoomApi:
 
     def _too_many(self, kind: str, limit, retry_after: str) -> Reply:
         n = self._name
-        headers = [(n("X-RateLimit-Category"), "Heavy"), (n("X-RateLimit-Type"), kind),
-                   (n("X-RateLimit-Limit"), str(limit)), (n("X-RateLimit-Remaining"), "0")]
+        headers = [
+            (n("X-RateLimit-Category"), "Heavy"),
+            (n("X-RateLimit-Type"), kind),
+            (n("X-RateLimit-Limit"), str(limit)),
+            (n("X-RateLimit-Remaining"), "0"),
+        ]
         if self.cfg.retry_after:
             headers.append((n("Retry-After"), retry_after))
         return _error(429, 429, QPS_MESSAGE if kind == "QPS" else DAILY_MESSAGE, headers)
@@ -253,9 +275,11 @@ class ZoomApi:
             for k, v in form.items():
                 params.setdefault(k, v[0])
         client_id, secret = _basic(headers.get("Authorization"))
-        good = (client_id is not None
-                and hmac.compare_digest(client_id.encode(), self.cfg.client_id.encode())
-                and hmac.compare_digest(secret.encode(), self.cfg.client_secret.encode()))
+        good = (
+            client_id is not None
+            and hmac.compare_digest(client_id.encode(), self.cfg.client_id.encode())
+            and hmac.compare_digest(secret.encode(), self.cfg.client_secret.encode())
+        )
         grant_type = params.get("grant_type")
         user_grant = grant_type in ("authorization_code", "refresh_token")
         # A revoked server-to-server app fails client authentication; a revoked (uninstalled)
@@ -274,8 +298,16 @@ class ZoomApi:
         if params.get("account_id") != self.cfg.account_id:
             return _json(400, {"reason": "Invalid account_id", "error": "invalid_request"})
         token = self.tokens.issue(self.clock().timestamp())
-        return _json(200, {"access_token": token, "token_type": "bearer", "expires_in": self.cfg.token_ttl,
-                           "scope": " ".join(self.cfg.scopes), "api_url": self.base_url})
+        return _json(
+            200,
+            {
+                "access_token": token,
+                "token_type": "bearer",
+                "expires_in": self.cfg.token_ttl,
+                "scope": " ".join(self.cfg.scopes),
+                "api_url": self.base_url,
+            },
+        )
 
     # ---- reports --------------------------------------------------------------
     def _report(self, endpoint: str, query: str, headers) -> Reply:
@@ -305,27 +337,37 @@ class ZoomApi:
         store = self.stores[kind]
         if self.cfg.arrivals_per_request:
             self._arrive(kind, store, int(now_ts))
-        records, total = store.page(since, until, int(now_ts), None if category == "all" else category, offset, size,
-                                    self.cfg.oldest_first)
+        records, total = store.page(
+            since, until, int(now_ts), None if category == "all" else category, offset, size, self.cfg.oldest_first
+        )
         next_offset = offset + len(records)
         token = ""
         if next_offset < total:
-            token = self.page_tokens.encode(endpoint, since.isoformat(), until.isoformat(), category,
-                                            next_offset, now_ts)
-        page = {"from": since.isoformat(), "to": until.isoformat(), "page_size": size,
-                "next_page_token": token, key: records}
+            token = self.page_tokens.encode(
+                endpoint, since.isoformat(), until.isoformat(), category, next_offset, now_ts
+            )
+        page = {
+            "from": since.isoformat(),
+            "to": until.isoformat(),
+            "page_size": size,
+            "next_page_token": token,
+            key: records,
+        }
         extra = []
         if remaining is not None:
             n = self._name
-            extra = [(n("X-RateLimit-Category"), "Heavy"), (n("X-RateLimit-Limit"), str(self.cfg.daily_limit)),
-                     (n("X-RateLimit-Remaining"), str(remaining))]
+            extra = [
+                (n("X-RateLimit-Category"), "Heavy"),
+                (n("X-RateLimit-Limit"), str(self.cfg.daily_limit)),
+                (n("X-RateLimit-Remaining"), str(remaining)),
+            ]
         reply = _json(200, page, extra)
         reply.page = page
         return reply
 
     def _query(self, endpoint: str, query: str, now: datetime):
         q = {k: v[0] for k, v in parse_qs(query, keep_blank_values=True).items()}
-        today = now.astimezone(timezone.utc).date()
+        today = now.astimezone(UTC).date()
         raw_from, raw_to = q.get("from") or "", q.get("to") or ""
         if endpoint == "operationlogs" and not (raw_from and raw_to):
             raise _BadRequest("The from and to dates are required.")
@@ -382,14 +424,14 @@ class ZoomApi:
         store.add_at(ts, [self.generator.arrival(kind, ts, first + i) for i in range(n)])
 
 
-def _bearer(value: Optional[str]) -> Optional[str]:
+def _bearer(value: str | None) -> str | None:
     if not value:
         return None
     scheme, _, token = value.partition(" ")
     return token.strip() if scheme.lower() == "bearer" and token.strip() else None
 
 
-def _basic(value: Optional[str]) -> tuple[Optional[str], str]:
+def _basic(value: str | None) -> tuple[str | None, str]:
     if not value:
         return None, ""
     scheme, _, encoded = value.partition(" ")

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Callable
 from datetime import datetime
-from typing import Callable, Optional
 
 DEFAULT_ACCOUNT_ID = "emulator-account"
 DEFAULT_CLIENT_ID = "emulator-client"
@@ -32,8 +32,8 @@ class EmulatorConfig:
     operation_per_day: float = 30
     history_days: int = 183
     repeat_rate: float = 0.01
-    qps_limit: Optional[float] = None
-    daily_limit: Optional[int] = None
+    qps_limit: float | None = None
+    daily_limit: int | None = None
     page_token_ttl: float = 900.0
     token_ttl: int = 3599
     lowercase_headers: bool = False
@@ -48,7 +48,7 @@ class EmulatorConfig:
     redirect_uris: tuple = ()
     code_ttl: float = 300.0
     refresh_token_ttl: float = 90 * 86400.0
-    now: Optional[Callable[[], datetime]] = None
+    now: Callable[[], datetime] | None = None
     port: int = 0
     host: str = "127.0.0.1"
 

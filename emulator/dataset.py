@@ -27,7 +27,7 @@ _POOL_SIZE = 4000
 def _volume(rng: random.Random, mean: float) -> int:
     if mean <= 0:
         return 0
-    return max(0, round(rng.gauss(mean, mean ** 0.5)))
+    return max(0, round(rng.gauss(mean, mean**0.5)))
 
 
 _VERSIONS: dict[tuple[int, str], str] = {}
@@ -113,20 +113,53 @@ class Generator:
                     hour += 4 + rand() * 6  # evening catch-up
                 sec = int((hour - offset) * 3600) % DAY
                 email = user.email
-                append((base + sec, {"email": email, "time": prefix + hms[sec] + "Z", "type": "Sign in",
-                                     "ip_address": ip, "client_type": client, "version": version}))
+                append(
+                    (
+                        base + sec,
+                        {
+                            "email": email,
+                            "time": prefix + hms[sec] + "Z",
+                            "type": "Sign in",
+                            "ip_address": ip,
+                            "client_type": client,
+                            "version": version,
+                        },
+                    )
+                )
                 if rand() < 0.8:
                     end = sec + 60 + int(rng.expovariate(1 / 7200))
                     if end < DAY:
-                        append((base + end, {"email": email, "time": prefix + hms[end] + "Z", "type": "Sign out",
-                                             "ip_address": ip, "client_type": client, "version": version}))
+                        append(
+                            (
+                                base + end,
+                                {
+                                    "email": email,
+                                    "time": prefix + hms[end] + "Z",
+                                    "type": "Sign out",
+                                    "ip_address": ip,
+                                    "client_type": client,
+                                    "version": version,
+                                },
+                            )
+                        )
         # Records on the day boundary: 23:59:59 and 00:00:00 belong to different days.
         for sec, kind in ((0, "Sign out"), (DAY - 1, "Sign in")):
             if target and rand() < 0.6:
                 user = rng.choice(acct.users)
                 ip, _, client, version = session(rng, user, self._day_context(user, ordinal, weekday))
-                append((base + sec, {"email": user.email, "time": prefix + hms[sec] + "Z", "type": kind,
-                                     "ip_address": ip, "client_type": client, "version": version}))
+                append(
+                    (
+                        base + sec,
+                        {
+                            "email": user.email,
+                            "time": prefix + hms[sec] + "Z",
+                            "type": kind,
+                            "ip_address": ip,
+                            "client_type": client,
+                            "version": version,
+                        },
+                    )
+                )
         return self._with_repeats(rng, out)
 
     # ---- operation logs -----------------------------------------------------
@@ -156,8 +189,13 @@ class Generator:
         category, action, detail, scim, _t = pool[int(rng.random() * len(pool))]
         acct = self.account
         operator = acct.scim_operator.email if scim else rng.choices(acct.admins, acct.admin_weights)[0].email
-        return {"time": prefix + hms[sec] + "Z", "operator": operator, "category_type": category,
-                "action": action, "operation_detail": detail}
+        return {
+            "time": prefix + hms[sec] + "Z",
+            "operator": operator,
+            "category_type": category,
+            "action": action,
+            "operation_detail": detail,
+        }
 
     def operation_day(self, d: date) -> list[Entry]:
         rng = random.Random(f"zoom-emulator:{self.seed}:operation:{d.isoformat()}")
@@ -175,8 +213,18 @@ class Generator:
             scim = by_template[opdetails.scim_update]
             for _ in range(rng.randint(2, 5)):
                 category, action, detail, _s, _t = pool[scim[int(rand() * len(scim))]]
-                append((base, {"time": prefix + hms[0] + "Z", "operator": scim_email, "category_type": category,
-                               "action": action, "operation_detail": detail}))
+                append(
+                    (
+                        base,
+                        {
+                            "time": prefix + hms[0] + "Z",
+                            "operator": scim_email,
+                            "category_type": category,
+                            "action": action,
+                            "operation_detail": detail,
+                        },
+                    )
+                )
         while len(out) < target:
             for admin in rng.choices(acct.admins, acct.admin_weights, k=target + 1):
                 if len(out) >= target:
@@ -189,15 +237,35 @@ class Generator:
                     hour = 8 + rand() * 10 + (rand() < 0.05) * 8  # some out-of-hours work
                     sec = int((hour - admin.home.utc_offset) * 3600) % DAY
                 time = prefix + hms[sec] + "Z"
-                append((base + sec, {"time": time, "operator": operator, "category_type": category,
-                                     "action": action, "operation_detail": detail}))
+                append(
+                    (
+                        base + sec,
+                        {
+                            "time": time,
+                            "operator": operator,
+                            "category_type": category,
+                            "action": action,
+                            "operation_detail": detail,
+                        },
+                    )
+                )
                 if rand() < 0.06:
                     # Bulk actions: the same admin, the same kind of change, the same second.
                     same = by_template[template]
                     for _ in range(1 + int(rand() * 3)):
                         category, action, detail, _s, _t = pool[same[int(rand() * len(same))]]
-                        append((base + sec, {"time": time, "operator": operator, "category_type": category,
-                                             "action": action, "operation_detail": detail}))
+                        append(
+                            (
+                                base + sec,
+                                {
+                                    "time": time,
+                                    "operator": operator,
+                                    "category_type": category,
+                                    "action": action,
+                                    "operation_detail": detail,
+                                },
+                            )
+                        )
         if target and rand() < 0.3:
             append((base + DAY - 1, self._operation(rng, DAY - 1, prefix, hms)))
         return self._with_repeats(rng, out)
@@ -229,6 +297,12 @@ class Generator:
             user = rng.choices(self.account.users, cum_weights=self.account.cum_user_weights)[0]
             ctx = self._day_context(user, d.toordinal(), d.weekday())
             ip, _, client, version = self._session(rng, user, ctx)
-            return {"email": user.email, "time": prefix + hms[sec] + "Z", "type": rng.choice(("Sign in", "Sign out")),
-                    "ip_address": ip, "client_type": client, "version": version}
+            return {
+                "email": user.email,
+                "time": prefix + hms[sec] + "Z",
+                "type": rng.choice(("Sign in", "Sign out")),
+                "ip_address": ip,
+                "client_type": client,
+                "version": version,
+            }
         return self._operation(rng, sec, prefix, hms)

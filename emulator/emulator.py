@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import functools
 import threading
-from datetime import date, datetime, timedelta, timezone
-from typing import Iterable, Optional, Union
+from collections.abc import Iterable
+from datetime import UTC, date, datetime, timedelta
 
 from .api import ZoomApi
 from .config import EmulatorConfig
@@ -15,26 +15,30 @@ from .server import EmulatorHTTPServer
 from .store import RecordStore
 
 _KINDS = {
-    "activity": "activity", "activities": "activity", "activity_logs": "activity",
-    "operation": "operation", "operations": "operation", "operationlogs": "operation",
+    "activity": "activity",
+    "activities": "activity",
+    "activity_logs": "activity",
+    "operation": "operation",
+    "operations": "operation",
+    "operationlogs": "operation",
     "operation_logs": "operation",
 }
 
 
 def _utc_now() -> datetime:
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
-def _as_date(value: Union[date, str]) -> date:
+def _as_date(value: date | str) -> date:
     if isinstance(value, datetime):
-        return value.astimezone(timezone.utc).date()
+        return value.astimezone(UTC).date()
     if isinstance(value, date):
         return value
     return date.fromisoformat(value)
 
 
 class Emulator:
-    def __init__(self, config: Optional[EmulatorConfig] = None) -> None:
+    def __init__(self, config: EmulatorConfig | None = None) -> None:
         self.config = cfg = config or EmulatorConfig()
         self._clock = cfg.now or _utc_now
         today = self.now().date()
@@ -48,24 +52,25 @@ class Emulator:
         self._faults = FaultQueue()
         self._stopping = threading.Event()
         self._api = ZoomApi(cfg, self._stores, self._generator, self._faults, self.now, self._stopping)
-        self._server: Optional[EmulatorHTTPServer] = None
-        self._thread: Optional[threading.Thread] = None
+        self._server: EmulatorHTTPServer | None = None
+        self._thread: threading.Thread | None = None
 
     # ---- lifecycle ------------------------------------------------------------
     def now(self) -> datetime:
         now = self._clock()
         if now.tzinfo is None:
             raise ValueError("EmulatorConfig.now must return an aware datetime")
-        return now.astimezone(timezone.utc)
+        return now.astimezone(UTC)
 
-    def start(self) -> "Emulator":
+    def start(self) -> Emulator:
         if self._server is not None:
             return self
         self._stopping.clear()
         self._server = EmulatorHTTPServer((self.config.host, self.config.port), self._api)
         self._api.base_url = self.base_url
-        self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.05},
-                                        name="zoom-emulator", daemon=True)
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, name="zoom-emulator", daemon=True
+        )
         self._thread.start()
         return self
 
@@ -73,15 +78,15 @@ class Emulator:
         server, self._server = self._server, None
         if server is None:
             return
-        self._stopping.set()          # cut short any "slow" fault in progress
-        server.shutdown()             # stop accepting
-        server.close_connections()    # release keep-alive handler threads
-        server.server_close()         # close the listener and join handler threads
+        self._stopping.set()  # cut short any "slow" fault in progress
+        server.shutdown()  # stop accepting
+        server.close_connections()  # release keep-alive handler threads
+        server.server_close()  # close the listener and join handler threads
         if self._thread is not None:
             self._thread.join()
             self._thread = None
 
-    def __enter__(self) -> "Emulator":
+    def __enter__(self) -> Emulator:
         return self.start()
 
     def __exit__(self, *exc) -> None:
@@ -118,7 +123,7 @@ class Emulator:
         except KeyError:
             raise ValueError(f"kind must be 'activity' or 'operation', not {kind!r}") from None
 
-    def truth(self, kind: str, since: Union[date, str], until: Union[date, str]) -> list[dict]:
+    def truth(self, kind: str, since: date | str, until: date | str) -> list[dict]:
         """Every record visible now whose UTC day is in [since, until], newest first, as served
         (oldest_first serves the same records in the other order)."""
         return self._store(kind).truth(_as_date(since), _as_date(until), int(self.now().timestamp()))

@@ -6,11 +6,24 @@ import threading
 from collections import deque
 from dataclasses import dataclass, field
 
-KINDS = frozenset({
-    "429_qps", "429_daily", "500", "503", "slow", "reset", "truncated", "nonjson",
-    "expire_access_token", "expire_page_token", "revoke", "lose_token_response",
-    "wrong_shape", "truncate_last_page",
-})
+KINDS = frozenset(
+    {
+        "429_qps",
+        "429_daily",
+        "500",
+        "503",
+        "slow",
+        "reset",
+        "truncated",
+        "nonjson",
+        "expire_access_token",
+        "expire_page_token",
+        "revoke",
+        "lose_token_response",
+        "wrong_shape",
+        "truncate_last_page",
+    }
+)
 # Kinds that only make sense on the token endpoint (their target defaults to "token").
 # lose_token_response: the token request is carried out (a refresh rotates) but the
 # connection is reset before the answer reaches the client.
@@ -20,8 +33,7 @@ REPORT_ONLY = frozenset({"wrong_shape", "truncate_last_page"})
 # wrong_shape: a 200 whose JSON body is not the page the collector expects, shaped by param
 # `shape` (see api._wrong_shape): a report body checked only for a status code or for
 # parsing as JSON would pass these on as data.
-SHAPES = ("data_string", "no_records", "records_not_list", "record_not_object", "token_not_string",
-          "not_object")
+SHAPES = ("data_string", "no_records", "records_not_list", "record_not_object", "token_not_string", "not_object")
 # truncate_last_page: waits in the queue, letting other pages pass, until an answer ends a
 # window (empty next_page_token), then cuts that body like "truncated": the page a collector
 # is most tempted to take as the end of the data.

@@ -10,19 +10,18 @@ from __future__ import annotations
 
 import ipaddress
 from dataclasses import dataclass
-from typing import Optional
 
 
 @dataclass(frozen=True)
 class GeoBlock:
-    network: str          # CIDR
-    country_code: str     # ISO 3166-1 alpha-2
+    network: str  # CIDR
+    country_code: str  # ISO 3166-1 alpha-2
     country: str
     city: str
     latitude: float
     longitude: float
-    utc_offset: float     # standard-time offset in hours; DST is ignored on purpose
-    asn: int              # documentation AS number (RFC 5398)
+    utc_offset: float  # standard-time offset in hours; DST is ignored on purpose
+    asn: int  # documentation AS number (RFC 5398)
     as_org: str
     hosting: bool = False  # data-centre / VPN space rather than an access network
 
@@ -51,9 +50,7 @@ _CITIES = [
 ]
 
 _V4_BLOCKS = [
-    f"{prefix}.{start}/26"
-    for prefix in ("192.0.2", "198.51.100", "203.0.113")
-    for start in (0, 64, 128, 192)
+    f"{prefix}.{start}/26" for prefix in ("192.0.2", "198.51.100", "203.0.113") for start in (0, 64, 128, 192)
 ]
 
 
@@ -75,7 +72,7 @@ GEO_BLOCKS: tuple[GeoBlock, ...] = tuple(_build())
 _PARSED = [(ipaddress.ip_network(b.network), b) for b in GEO_BLOCKS]
 
 
-def lookup(ip: str) -> Optional[GeoBlock]:
+def lookup(ip: str) -> GeoBlock | None:
     """Return the block holding `ip`, or None for anything outside the table."""
     try:
         addr = ipaddress.ip_address(ip)

@@ -42,8 +42,8 @@ _METHODS = ("S256", "plain")
 @dataclass
 class _Code:
     redirect_uri: str
-    challenge: str          # "" when the authorize request carried no code_challenge
-    method: str             # "S256" | "plain"
+    challenge: str  # "" when the authorize request carried no code_challenge
+    method: str  # "S256" | "plain"
     issued_at: float
     used: bool = False
 
@@ -51,7 +51,7 @@ class _Code:
 @dataclass
 class _Refresh:
     expires_at: float
-    state: str = "live"     # live | rotated | revoked
+    state: str = "live"  # live | rotated | revoked
     serial: int = 0
 
 
@@ -77,14 +77,22 @@ class UserOAuth:
         self._tokens = tokens
         self._codes: dict[str, _Code] = {}
         self._refresh: dict[str, _Refresh] = {}
-        self._user_access: list[str] = []   # access tokens this flow issued (revoked with the app)
+        self._user_access: list[str] = []  # access tokens this flow issued (revoked with the app)
         self._serial = 0
         self._lock = threading.Lock()
         self._counts = {
-            "authorize_allowed": 0, "authorize_denied": 0, "authorize_rejected": 0,
-            "codes_issued": 0, "codes_exchanged": 0, "codes_rejected": 0,
-            "refresh_issued": 0, "refresh_rotated": 0, "refresh_rejected_superseded": 0,
-            "refresh_rejected_unknown": 0, "refresh_rejected_expired": 0, "refresh_rejected_revoked": 0,
+            "authorize_allowed": 0,
+            "authorize_denied": 0,
+            "authorize_rejected": 0,
+            "codes_issued": 0,
+            "codes_exchanged": 0,
+            "codes_rejected": 0,
+            "refresh_issued": 0,
+            "refresh_rotated": 0,
+            "refresh_rejected_superseded": 0,
+            "refresh_rejected_unknown": 0,
+            "refresh_rejected_expired": 0,
+            "refresh_rejected_revoked": 0,
             "revocations": 0,
         }
 
@@ -97,8 +105,12 @@ class UserOAuth:
             return self._reject(AUTHORIZE_BAD_CLIENT)
         redirect_uri = params.get("redirect_uri") or ""
         parts = urlsplit(redirect_uri)
-        if (parts.scheme not in ("http", "https") or not parts.netloc or parts.fragment
-                or (cfg.redirect_uris and redirect_uri not in cfg.redirect_uris)):
+        if (
+            parts.scheme not in ("http", "https")
+            or not parts.netloc
+            or parts.fragment
+            or (cfg.redirect_uris and redirect_uri not in cfg.redirect_uris)
+        ):
             return self._reject(AUTHORIZE_BAD_REDIRECT)
         if params.get("response_type") != "code":
             return self._reject(AUTHORIZE_BAD_RESPONSE_TYPE)
@@ -126,8 +138,9 @@ class UserOAuth:
 
     def _prune_codes(self, now: float) -> None:
         if len(self._codes) > 1000:
-            self._codes = {k: c for k, c in self._codes.items()
-                           if not c.used and now - c.issued_at <= self._cfg.code_ttl}
+            self._codes = {
+                k: c for k, c in self._codes.items() if not c.used and now - c.issued_at <= self._cfg.code_ttl
+            }
 
     # ---- grant_type=authorization_code --------------------------------------------------
     def exchange(self, params: dict, now: float, revoked: bool, api_url: str) -> tuple[int, dict]:
@@ -189,10 +202,15 @@ class UserOAuth:
         self._counts["refresh_issued"] += 1
         if len(self._refresh) > 10_000:
             # Forget long-dead tokens (a rejection then counts as "unknown" instead).
-            self._refresh = {k: g for k, g in self._refresh.items()
-                             if g.state == "live" or g.expires_at > now - 86400}
-        return {"access_token": access, "token_type": "bearer", "refresh_token": refresh,
-                "expires_in": self._cfg.token_ttl, "scope": " ".join(self._cfg.scopes), "api_url": api_url}
+            self._refresh = {k: g for k, g in self._refresh.items() if g.state == "live" or g.expires_at > now - 86400}
+        return {
+            "access_token": access,
+            "token_type": "bearer",
+            "refresh_token": refresh,
+            "expires_in": self._cfg.token_ttl,
+            "scope": " ".join(self._cfg.scopes),
+            "api_url": api_url,
+        }
 
     # ---- app revoked / uninstalled ---------------------------------------------------------
     def revoke_all(self) -> None:
@@ -214,8 +232,7 @@ class UserOAuth:
 
     def snapshot(self, now: float) -> dict:
         with self._lock:
-            live = sorted((g.serial, t) for t, g in self._refresh.items()
-                          if g.state == "live" and now < g.expires_at)
+            live = sorted((g.serial, t) for t, g in self._refresh.items() if g.state == "live" and now < g.expires_at)
             everything = sorted((g.serial, t) for t, g in self._refresh.items())
             counts = dict(self._counts)
         return {

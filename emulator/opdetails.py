@@ -41,8 +41,16 @@ _MEETING_SECTIONS = {
     "Email Notification": ["When a cloud recording is available", "When attendees join meeting before host"],
 }
 _GROUPS = [
-    "Engineering", "Sales", "Recruiting", "Support", "Finance", "Marketing", "Legal",
-    "São Paulo Office", "Co-Op Interns", "Sign-Off Reviewers",
+    "Engineering",
+    "Sales",
+    "Recruiting",
+    "Support",
+    "Finance",
+    "Marketing",
+    "Legal",
+    "São Paulo Office",
+    "Co-Op Interns",
+    "Sign-Off Reviewers",
 ]
 _CHANNELS = ["General", "Incident-Response", "Sales Team", "TestGroupChannel1", "Design Reviews"]
 _TITLES = ["Contractor", "Senior Engineer", "Account Executive", "Vice-President, Sales", "Analyst", "Co-Founder"]
@@ -111,11 +119,13 @@ def recording_retention(rng, acct):
 
 
 def account_set_to(rng, acct):
-    detail = rng.choice([
-        "Account Profile  - Account Name: set to Example Corp",
-        "Meeting  - Custom Data Center Regions: set to US, EU - Allow specified domains: set to ",
-        "Security  - Blocked domains: set to  - Allow users to join from: set to All",
-    ])
+    detail = rng.choice(
+        [
+            "Account Profile  - Account Name: set to Example Corp",
+            "Meeting  - Custom Data Center Regions: set to US, EU - Allow specified domains: set to ",
+            "Security  - Blocked domains: set to  - Allow users to join from: set to All",
+        ]
+    )
     return "Account", "Update", detail, False
 
 
@@ -256,14 +266,35 @@ def phone_contact(rng, acct):
 # (template, relative weight). Rare shapes still get ~1% so a month of a small
 # account shows every one of them.
 TEMPLATES = [
-    (security_toggle, 9), (sign_in_method, 3), (password_policy, 3), (audio_quality, 2),
-    (meeting_setting, 9), (recording_retention, 2), (account_set_to, 2),
-    (group_setting, 4), (group_add, 2), (group_edit_bare, 2),
-    (change_role, 3), (update_user_role, 2), (scim_update, 7), (user_set_to, 5),
-    (add_user, 4), (activate_user, 4), (delete_user, 2), (delete_user_lower, 1.5),
-    (channel_admin, 2), (channel_rename, 1.5), (delete_recording, 6), (role_change, 2),
-    (zoom_room, 2), (billing, 1.5), (user_settings, 5), (im_group, 1), (webinar, 1),
-    (sub_account, 1), (phone_contact, 1),
+    (security_toggle, 9),
+    (sign_in_method, 3),
+    (password_policy, 3),
+    (audio_quality, 2),
+    (meeting_setting, 9),
+    (recording_retention, 2),
+    (account_set_to, 2),
+    (group_setting, 4),
+    (group_add, 2),
+    (group_edit_bare, 2),
+    (change_role, 3),
+    (update_user_role, 2),
+    (scim_update, 7),
+    (user_set_to, 5),
+    (add_user, 4),
+    (activate_user, 4),
+    (delete_user, 2),
+    (delete_user_lower, 1.5),
+    (channel_admin, 2),
+    (channel_rename, 1.5),
+    (delete_recording, 6),
+    (role_change, 2),
+    (zoom_room, 2),
+    (billing, 1.5),
+    (user_settings, 5),
+    (im_group, 1),
+    (webinar, 1),
+    (sub_account, 1),
+    (phone_contact, 1),
 ]
 CUM_WEIGHTS = []
 _total = 0.0
@@ -274,8 +305,18 @@ TEMPLATE_FUNCS = [t for t, _ in TEMPLATES]
 
 # Display-case categories and the snake_case filter value each answers to.
 CATEGORY_FILTERS = (
-    "all", "user", "user_settings", "account", "billing", "im", "recording",
-    "phone_contacts", "webinar", "sub_account", "role", "zoom_rooms",
+    "all",
+    "user",
+    "user_settings",
+    "account",
+    "billing",
+    "im",
+    "recording",
+    "phone_contacts",
+    "webinar",
+    "sub_account",
+    "role",
+    "zoom_rooms",
 )
 
 

@@ -6,18 +6,17 @@ import math
 import threading
 from collections import deque
 from datetime import date
-from typing import Optional
 
 
 class RateLimiter:
     def __init__(self, cfg) -> None:
         self._cfg = cfg  # limits are read on every call so a test can change them live
         self._recent: deque[float] = deque()
-        self._day: Optional[date] = None
+        self._day: date | None = None
         self._used = 0
         self._lock = threading.Lock()
 
-    def admit(self, mono: float, today: date) -> tuple[Optional[str], int, Optional[int]]:
+    def admit(self, mono: float, today: date) -> tuple[str | None, int, int | None]:
         """(None | 'QPS' | 'Daily-limit', seconds to wait for QPS, daily requests remaining).
 
         Only admitted requests count, so a client that backs off gets through.

@@ -18,13 +18,13 @@ from .api import Reply, ZoomApi
 
 
 class _Handler(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"          # keep-alive, like Zoom's front end
+    protocol_version = "HTTP/1.1"  # keep-alive, like Zoom's front end
     server_version = "ZoomEmulator"
     sys_version = ""
-    disable_nagle_algorithm = True         # small replies must not wait for delayed ACKs
-    timeout = 300                          # drop idle keep-alive connections eventually
+    disable_nagle_algorithm = True  # small replies must not wait for delayed ACKs
+    timeout = 300  # drop idle keep-alive connections eventually
 
-    server: "EmulatorHTTPServer"
+    server: EmulatorHTTPServer
 
     def do_GET(self) -> None:
         self._serve("GET")
@@ -111,7 +111,7 @@ class _Handler(BaseHTTPRequestHandler):
 
 class EmulatorHTTPServer(ThreadingHTTPServer):
     daemon_threads = False
-    block_on_close = True        # server_close() joins handler threads: stop() leaves nothing behind
+    block_on_close = True  # server_close() joins handler threads: stop() leaves nothing behind
     allow_reuse_address = True
 
     def __init__(self, address, api: ZoomApi) -> None:

@@ -15,9 +15,9 @@ import threading
 import time
 from bisect import bisect_left, bisect_right
 from collections import OrderedDict
+from collections.abc import Callable, Iterable
 from datetime import date, timedelta
 from operator import itemgetter
-from typing import Callable, Iterable, Optional
 
 from .opdetails import category_key
 from .timeutil import day_of, day_start, parse_ts
@@ -31,11 +31,11 @@ class DayLog:
 
     def __init__(self, records, neg_ts) -> None:
         # Tuples for generated days (never changed in place); lists once a day is pinned.
-        self.records = records      # newest first
-        self.neg_ts = neg_ts        # -epoch per record, ascending, for bisect
+        self.records = records  # newest first
+        self.neg_ts = neg_ts  # -epoch per record, ascending, for bisect
         self.by_category: dict[str, tuple] = {}
 
-    def view(self, category: Optional[str]):
+    def view(self, category: str | None):
         if category is None:
             return self.records, self.neg_ts
         hit = self.by_category.get(category)
@@ -76,18 +76,19 @@ def _oldest_first(records, neg_ts, end: int, lo: int, hi: int) -> list:
     b = bisect_right(neg_ts, neg_ts[end - 1 - lo], 0, end)
     order = sorted(range(a, b), key=neg_ts.__getitem__, reverse=True)
     first = end - b  # the oldest-first position of records[order[0]]
-    return [records[i] for i in order[lo - first:hi - first]]
+    return [records[i] for i in order[lo - first : hi - first]]
 
 
 class RecordStore:
-    def __init__(self, kind: str, make_day: Callable[[date], list], first_day: date,
-                 max_cached_records: int = 2_000_000) -> None:
+    def __init__(
+        self, kind: str, make_day: Callable[[date], list], first_day: date, max_cached_records: int = 2_000_000
+    ) -> None:
         self.kind = kind
         self._make_day = make_day
         self.first_day = first_day
         self._max_cached = max_cached_records
-        self._lru: "OrderedDict[int, DayLog]" = OrderedDict()   # pristine generated days
-        self._pinned: dict[int, DayLog] = {}                      # days with added records
+        self._lru: OrderedDict[int, DayLog] = OrderedDict()  # pristine generated days
+        self._pinned: dict[int, DayLog] = {}  # days with added records
         self._cached = 0
         self.lock = threading.RLock()
         self.generation_seconds = 0.0
@@ -134,7 +135,7 @@ class RecordStore:
             self._pinned[key] = log
         return log
 
-    def _segments(self, since: date, until: date, now_ts: int, category: Optional[str]):
+    def _segments(self, since: date, until: date, now_ts: int, category: str | None):
         """Visible (records, neg_ts, start, count) per day, newest day first."""
         segments, total = [], 0
         d = until
@@ -150,8 +151,16 @@ class RecordStore:
         return segments, total
 
     # ---- public ----------------------------------------------------------------
-    def page(self, since: date, until: date, now_ts: int, category: Optional[str],
-             offset: int, size: int, oldest_first: bool = False) -> tuple[list[dict], int]:
+    def page(
+        self,
+        since: date,
+        until: date,
+        now_ts: int,
+        category: str | None,
+        offset: int,
+        size: int,
+        oldest_first: bool = False,
+    ) -> tuple[list[dict], int]:
         """Records [offset, offset+size) of the current newest-first (or oldest-first) list,
         and its length."""
         # Sliced under the lock: an arrival inserted at a day's head would shift the indices,
@@ -170,7 +179,7 @@ class RecordStore:
                 if oldest_first:
                     out.extend(_oldest_first(records, neg, start + n, skip, skip + take))
                 else:
-                    out.extend(records[start + skip:start + skip + take])
+                    out.extend(records[start + skip : start + skip + take])
                 need -= take
                 skip = 0
                 if not need:
@@ -213,5 +222,5 @@ class RecordStore:
                 "generated_days": self.generated_days,
                 "generated_records": self.generated_records,
                 "generation_seconds": round(self.generation_seconds, 4),
-                "cached_records": self._cached + sum(len(l.records) for l in self._pinned.values()),
+                "cached_records": self._cached + sum(len(pinned.records) for pinned in self._pinned.values()),
             }

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import calendar
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 
 _EPOCH_ORDINAL = date(1970, 1, 1).toordinal()
 DAY = 86400
@@ -36,14 +36,14 @@ def format_ts(ts: int) -> str:
 
 
 def format_iso(dt: datetime) -> str:
-    return dt.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return dt.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def parse_ts(text: str) -> int:
     """Epoch seconds of an RFC 3339 time; naive times are taken as UTC."""
     dt = datetime.fromisoformat(text.replace("Z", "+00:00").replace("z", "+00:00"))
     if dt.tzinfo is None:
-        dt = dt.replace(tzinfo=timezone.utc)
+        dt = dt.replace(tzinfo=UTC)
     return int(dt.timestamp() // 1)
 
 
@@ -64,5 +64,5 @@ def parse_day(text: str) -> date:
 
 
 def next_midnight(now: datetime) -> datetime:
-    today = now.astimezone(timezone.utc).date()
-    return datetime(today.year, today.month, today.day, tzinfo=timezone.utc) + timedelta(days=1)
+    today = now.astimezone(UTC).date()
+    return datetime(today.year, today.month, today.day, tzinfo=UTC) + timedelta(days=1)

@@ -8,7 +8,6 @@ import hmac
 import secrets
 import threading
 from dataclasses import dataclass
-from typing import Optional
 
 
 @dataclass
@@ -16,8 +15,8 @@ class _Grant:
     expires_at: float
     scopes: tuple
     serial: int
-    used: bool = False      # has passed a report request's token check
-    expired: bool = False   # forced expiry (fault injection)
+    used: bool = False  # has passed a report request's token check
+    expired: bool = False  # forced expiry (fault injection)
 
 
 class AccessTokens:
@@ -25,7 +24,7 @@ class AccessTokens:
         self._cfg = cfg  # token_ttl and scopes are read at issue time
         self._grants: dict[str, _Grant] = {}
         self._serial = 0
-        self._last_forced = 0   # serial of the newest token when a token was last force-expired
+        self._last_forced = 0  # serial of the newest token when a token was last force-expired
         self._lock = threading.Lock()
 
     def issue(self, now: float) -> str:
@@ -38,7 +37,7 @@ class AccessTokens:
             self._grants[token] = _Grant(now + self._cfg.token_ttl, tuple(self._cfg.scopes), self._serial)
         return token
 
-    def is_replacement(self, token: Optional[str]) -> bool:
+    def is_replacement(self, token: str | None) -> bool:
         """True for a token fetched after a forced expiry and not used yet.
 
         Zoom never expires a token at its first use; sparing such a token lets a
@@ -48,7 +47,7 @@ class AccessTokens:
             grant = self._grants.get(token or "")
             return grant is not None and not grant.used and grant.serial > self._last_forced > 0
 
-    def check(self, token: Optional[str], now: float) -> tuple[str, tuple]:
+    def check(self, token: str | None, now: float) -> tuple[str, tuple]:
         """('ok' | 'invalid' | 'expired', scopes)."""
         if not token:
             return "invalid", ()
@@ -71,7 +70,7 @@ class AccessTokens:
             for token in tokens:
                 self._grants.pop(token, None)
 
-    def expire(self, token: Optional[str]) -> None:
+    def expire(self, token: str | None) -> None:
         with self._lock:
             grant = self._grants.get(token or "")
             if grant is not None:
@@ -97,7 +96,7 @@ class PageTokens:
         sig = hmac.new(self._key, payload, hashlib.sha256).digest()[:_SIG]
         return base64.urlsafe_b64encode(payload + sig).decode().rstrip("=")
 
-    def decode(self, token: str) -> Optional[tuple[str, str, str, str, int, float]]:
+    def decode(self, token: str) -> tuple[str, str, str, str, int, float] | None:
         try:
             raw = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4))
         except (ValueError, TypeError):

@@ -17,7 +17,13 @@ import sys
 from pathlib import Path
 
 from contentkit.load import (
-    ROOT, dashboard_body, load_dashboards, load_pipelines, load_rules, pipeline_body, rule_body,
+    ROOT,
+    dashboard_body,
+    load_dashboards,
+    load_pipelines,
+    load_rules,
+    pipeline_body,
+    rule_body,
 )
 from contentkit.rule_tests import remote_test_payloads
 from contentkit.validate import refuse_invalid
@@ -27,8 +33,9 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=" ".join(__doc__.split("\n\n")[0].split()))
     parser.add_argument("--out", metavar="DIR", help="output directory")
     parser.add_argument("--update-docs", action="store_true", help="regenerate docs/detections.md from the rules")
-    parser.add_argument("--update-lock", action="store_true",
-                        help="bump the version of changed content and rewrite content.lock.json")
+    parser.add_argument(
+        "--update-lock", action="store_true", help="bump the version of changed content and rewrite content.lock.json"
+    )
     parser.add_argument("--root", default=str(ROOT), help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     # every check of validate.py first (not the version lock when it is being updated):

@@ -16,8 +16,8 @@ from pathlib import Path
 
 from contentkit.datadog_api import DatadogClient, DatadogError
 from contentkit.load import DASHBOARD_MARK, ROOT, dashboard_body, load_dashboards
-from contentkit.validate import refuse_invalid
 from contentkit.push import plan, show_plan
+from contentkit.validate import refuse_invalid
 
 DASHBOARDS = "/api/v1/dashboard"
 _MARK = re.compile(re.escape(DASHBOARD_MARK) + r": pack_id:(\S+) version:")

@@ -17,8 +17,8 @@ from pathlib import Path
 
 from contentkit.datadog_api import DatadogClient, DatadogError
 from contentkit.load import ROOT, load_pipelines, pipeline_body
-from contentkit.validate import refuse_invalid
 from contentkit.push import plan, tag_value
+from contentkit.validate import refuse_invalid
 
 PIPELINES = "/api/v1/logs/config/pipelines"
 ORDER = "/api/v1/logs/config/pipeline-order"
@@ -35,7 +35,9 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=" ".join(__doc__.split("\n\n")[0].split()))
     parser.add_argument("--dry-run", action="store_true", help="print the plan, write nothing")
     parser.add_argument("--force", action="store_true", help="replace a deployed pipeline even if its version is newer")
-    parser.add_argument("--order", action="store_true", help="move the pack's pipelines to the top of the pipeline order")
+    parser.add_argument(
+        "--order", action="store_true", help="move the pack's pipelines to the top of the pipeline order"
+    )
     parser.add_argument("--api-url", help="Datadog API base URL (default: https://api.$DD_SITE)")
     parser.add_argument("--root", default=str(ROOT), help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
@@ -44,7 +46,9 @@ def main(argv: list[str] | None = None) -> int:
     packs = load_pipelines(Path(args.root))
     bodies = {pack.id: pipeline_body(pack) for pack in packs}
     try:
-        with DatadogClient.from_env(args.api_url, permission="logs_write_pipelines (an admin application key)") as client:
+        with DatadogClient.from_env(
+            args.api_url, permission="logs_write_pipelines (an admin application key)"
+        ) as client:
             status, remote = client.request("GET", PIPELINES)
             if status != 200 or not isinstance(remote, list):
                 raise DatadogError(f"listing pipelines failed: HTTP {status}")
@@ -56,12 +60,18 @@ def main(argv: list[str] | None = None) -> int:
                     deployed = tag_value(by_id[action.remote_id].get("tags"), "version")
                     local = tag_value(bodies[action.pack_id]["tags"], "version")
                     if _version(deployed) > _version(local) and not args.force:
-                        print(f"error: {action.pack_id}: the deployed version {deployed} is newer than the repository's "
-                              f"{local}; pass --force to replace it", file=sys.stderr)
+                        print(
+                            f"error: {action.pack_id}: the deployed version {deployed} is newer than the repository's "
+                            f"{local}; pass --force to replace it",
+                            file=sys.stderr,
+                        )
                         return 1
             writes = [a for a in actions if a.kind != "unchanged"]
             if args.dry_run:
-                print(f"dry run: {len(writes)} change(s) not written" + (" (and the pipeline order)" if args.order else ""))
+                print(
+                    f"dry run: {len(writes)} change(s) not written"
+                    + (" (and the pipeline order)" if args.order else "")
+                )
                 return 0
             ids = {}
             for action in actions:

@@ -17,9 +17,9 @@ from pathlib import Path
 
 from contentkit.datadog_api import DatadogClient, DatadogError
 from contentkit.load import ROOT, load_pipelines, load_rules, rule_body
-from contentkit.validate import refuse_invalid
 from contentkit.push import plan, show_plan
 from contentkit.rule_tests import remote_test_payloads
+from contentkit.validate import refuse_invalid
 
 RULES = "/api/v2/security_monitoring/rules"
 
@@ -64,10 +64,14 @@ def remote_rules(client: DatadogClient) -> list[dict]:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=" ".join(__doc__.split("\n\n")[0].split()))
-    parser.add_argument("--dir", help="read built rules from DIR/rules/ (scripts/build.py --out DIR) instead of building")
+    parser.add_argument(
+        "--dir", help="read built rules from DIR/rules/ (scripts/build.py --out DIR) instead of building"
+    )
     parser.add_argument("--dry-run", action="store_true", help="print the plan, write nothing")
     parser.add_argument("--prune", action="store_true", help="delete pack rules that are no longer in the repository")
-    parser.add_argument("--validate-remote", action="store_true", help="validate every rule with Datadog before writing")
+    parser.add_argument(
+        "--validate-remote", action="store_true", help="validate every rule with Datadog before writing"
+    )
     parser.add_argument("--test-remote", action="store_true", help="run every rule's tests on Datadog before writing")
     parser.add_argument("--api-url", help="Datadog API base URL (default: https://api.$DD_SITE)")
     parser.add_argument("--root", default=str(ROOT), help=argparse.SUPPRESS)
@@ -97,13 +101,16 @@ def push(client: DatadogClient, args, bodies: dict, tests: dict) -> int:
             if action.kind == "delete" or not tests.get(action.pack_id):
                 continue
             payloads = tests[action.pack_id]
-            status, body = client.request("POST", f"{RULES}/test",
-                                          json={"rule": bodies[action.pack_id], "ruleQueryPayloads": payloads})
+            status, body = client.request(
+                "POST", f"{RULES}/test", json={"rule": bodies[action.pack_id], "ruleQueryPayloads": payloads}
+            )
             results = (body or {}).get("results") if isinstance(body, dict) else None
             expected = [p["expectedResult"] for p in payloads]
             if status != 200 or results != expected:
-                print(f"error: {action.pack_id}: Datadog's test results {results} differ from the expected {expected}",
-                      file=sys.stderr)
+                print(
+                    f"error: {action.pack_id}: Datadog's test results {results} differ from the expected {expected}",
+                    file=sys.stderr,
+                )
                 return 1
     if args.dry_run:
         print(f"dry run: {len(writes)} change(s) not written")

@@ -45,11 +45,23 @@ class FakeDatadog:
         if rule_id not in self.rules:
             self.next_id += 1
         version = self.rules.get(rule_id, {}).get("version", 0) + 1
-        queries = [{"dataSource": "logs", "hasOptionalGroupByFields": False, "metrics": [], **q}
-                   for q in body.get("queries", [])]
-        rule = {**body, "queries": queries, "id": rule_id, "createdAt": 1764000000000, "creationAuthorId": 42,
-                "isDefault": False, "isDeleted": False, "hasExtendedTitle": False, "version": version,
-                "filters": [], "type": body.get("type", "log_detection")}
+        queries = [
+            {"dataSource": "logs", "hasOptionalGroupByFields": False, "metrics": [], **q}
+            for q in body.get("queries", [])
+        ]
+        rule = {
+            **body,
+            "queries": queries,
+            "id": rule_id,
+            "createdAt": 1764000000000,
+            "creationAuthorId": 42,
+            "isDefault": False,
+            "isDeleted": False,
+            "hasExtendedTitle": False,
+            "version": version,
+            "filters": [],
+            "type": body.get("type", "log_detection"),
+        }
         self.rules[rule_id] = rule
         return rule
 
@@ -76,14 +88,36 @@ class FakeDatadog:
                 self.order = list(body["pipeline_ids"])
             return 200, {"pipeline_ids": self.order}
         if url.path == dash and method == "GET":
-            return 200, {"dashboards": [{k: d.get(k) for k in ("id", "title", "description", "layout_type", "url",
-                                                                "author_handle", "created_at", "modified_at", "is_read_only")}
-                                        for d in self.dashboards.values()]}
+            return 200, {
+                "dashboards": [
+                    {
+                        k: d.get(k)
+                        for k in (
+                            "id",
+                            "title",
+                            "description",
+                            "layout_type",
+                            "url",
+                            "author_handle",
+                            "created_at",
+                            "modified_at",
+                            "is_read_only",
+                        )
+                    }
+                    for d in self.dashboards.values()
+                ]
+            }
         if url.path == dash and method == "POST":
             did = f"abc-def-{len(self.dashboards) + 1:03d}"
-            self.dashboards[did] = {**body, "id": did, "url": f"/dashboard/{did}", "author_handle": "ci@example.com",
-                                    "created_at": "2026-11-27T00:00:00+00:00", "modified_at": "2026-11-27T00:00:00+00:00",
-                                    "is_read_only": False}
+            self.dashboards[did] = {
+                **body,
+                "id": did,
+                "url": f"/dashboard/{did}",
+                "author_handle": "ci@example.com",
+                "created_at": "2026-11-27T00:00:00+00:00",
+                "modified_at": "2026-11-27T00:00:00+00:00",
+                "is_read_only": False,
+            }
             return 200, self.dashboards[did]
         if url.path.startswith(dash + "/"):
             did = url.path.rsplit("/", 1)[1]
@@ -123,10 +157,17 @@ class FakeDatadog:
                     return self._send(403, {"errors": ["Forbidden"]})
                 if fake.fail_next_429:
                     fake.fail_next_429 = False
-                    return self._send(429, {"errors": ["Too many requests"]},
-                                      [("x-ratelimit-limit", "60"), ("x-ratelimit-period", "10"),
-                                       ("x-ratelimit-remaining", "0"), ("x-ratelimit-reset", "2"),
-                                       ("x-ratelimit-name", "security_monitoring_rules")])
+                    return self._send(
+                        429,
+                        {"errors": ["Too many requests"]},
+                        [
+                            ("x-ratelimit-limit", "60"),
+                            ("x-ratelimit-period", "10"),
+                            ("x-ratelimit-remaining", "0"),
+                            ("x-ratelimit-reset", "2"),
+                            ("x-ratelimit-name", "security_monitoring_rules"),
+                        ],
+                    )
                 body = self._body() if method in ("POST", "PUT") else None
                 handled = fake._v1(method, url, body)
                 if handled is not None:
@@ -135,9 +176,14 @@ class FakeDatadog:
                     q = parse_qs(url.query)
                     size, number = int(q.get("page[size]", ["10"])[0]), int(q.get("page[number]", ["0"])[0])
                     items = list(fake.rules.values())
-                    page = items[number * size:(number + 1) * size]
-                    return self._send(200, {"data": page, "meta": {"page": {"total_count": len(items),
-                                                                            "total_filtered_count": len(items)}}})
+                    page = items[number * size : (number + 1) * size]
+                    return self._send(
+                        200,
+                        {
+                            "data": page,
+                            "meta": {"page": {"total_count": len(items), "total_filtered_count": len(items)}},
+                        },
+                    )
                 if url.path == RULES and method == "POST":
                     return self._send(200, fake._store(body))
                 if url.path == RULES + "/validation" and method == "POST":
@@ -147,8 +193,9 @@ class FakeDatadog:
                 if url.path == RULES + "/test" and method == "POST":
                     payloads = body.get("ruleQueryPayloads", [])
                     flip = "MISMATCH" in body.get("rule", {}).get("name", "")
-                    return self._send(200, {"results": [(not p["expectedResult"]) if flip else p["expectedResult"]
-                                                        for p in payloads]})
+                    return self._send(
+                        200, {"results": [(not p["expectedResult"]) if flip else p["expectedResult"] for p in payloads]}
+                    )
                 if url.path.startswith(RULES + "/"):
                     rule_id = url.path.rsplit("/", 1)[1]
                     if rule_id not in fake.rules:

@@ -101,12 +101,18 @@ class EmulatedRun:
         self.http = httpx.Client(timeout=httpx.Timeout(timeout, connect=max(timeout, 2.0)))
         cfg = emu.config
         self.waiter = FastWaiter()
-        auth = ServerToServerAuth(self.http, emu.token_url, cfg.account_id, cfg.client_id, cfg.client_secret,
-                                  self.waiter)
+        auth = ServerToServerAuth(
+            self.http, emu.token_url, cfg.account_id, cfg.client_id, cfg.client_secret, self.waiter
+        )
         self.client = ZoomClient(self.http, emu.api_url, auth, self.waiter, attempts=8)
         self.ledger = Ledger(state, account, utc_today())
-        self.collector = Collector(self.client, self.ledger, sink or Sink(self.buffer, durable=False),
-                                   Settings(account=account, lookback_days=lookback_days), self.waiter)
+        self.collector = Collector(
+            self.client,
+            self.ledger,
+            sink or Sink(self.buffer, durable=False),
+            Settings(account=account, lookback_days=lookback_days),
+            self.waiter,
+        )
 
     def lines(self):
         return read_ndjson(self.buffer.getvalue())
@@ -117,7 +123,7 @@ class EmulatedRun:
 
 
 # A "browser" for authorize: follows Zoom's consent redirect to the collector's listener.
-BROWSER = f"{sys.executable} -c \"import httpx,sys; httpx.get(sys.argv[1], follow_redirects=True, timeout=20)\" %s"
+BROWSER = f'{sys.executable} -c "import httpx,sys; httpx.get(sys.argv[1], follow_redirects=True, timeout=20)" %s'
 
 
 def auth_code_config(tmp_path, emu, redirect_port, client_id, client_secret):

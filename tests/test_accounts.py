@@ -10,10 +10,10 @@ import time
 from datetime import timedelta
 
 import pytest
-
-from emulator import Emulator, EmulatorConfig
-from collector.windows import utc_today
 from helpers import multiset, read_ndjson, run_cli, zoom_fields
+
+from collector.windows import utc_today
+from emulator import Emulator, EmulatorConfig
 
 
 def config_for(tmp_path, emus: dict, **extra) -> tuple:
@@ -21,12 +21,23 @@ def config_for(tmp_path, emus: dict, **extra) -> tuple:
     lines, env = ["version: 1", "defaults: {max_rps: 0}", "accounts:"], {}
     for name, emu in emus.items():
         var = name.upper().replace("-", "_")
-        env.update({f"{var}_ACCOUNT": emu.config.account_id, f"{var}_CLIENT": emu.config.client_id,
-                    f"{var}_SECRET": emu.config.client_secret})
-        lines += [f"  - name: {name}", "    auth: server_to_server",
-                  f"    account_id: {{env: {var}_ACCOUNT}}", f"    client_id: {{env: {var}_CLIENT}}",
-                  f"    client_secret: {{env: {var}_SECRET}}", f"    api_url: {emu.api_url}",
-                  f"    oauth_url: {emu.base_url}", f"    state: {name}.sqlite3"]
+        env.update(
+            {
+                f"{var}_ACCOUNT": emu.config.account_id,
+                f"{var}_CLIENT": emu.config.client_id,
+                f"{var}_SECRET": emu.config.client_secret,
+            }
+        )
+        lines += [
+            f"  - name: {name}",
+            "    auth: server_to_server",
+            f"    account_id: {{env: {var}_ACCOUNT}}",
+            f"    client_id: {{env: {var}_CLIENT}}",
+            f"    client_secret: {{env: {var}_SECRET}}",
+            f"    api_url: {emu.api_url}",
+            f"    oauth_url: {emu.base_url}",
+            f"    state: {name}.sqlite3",
+        ]
         for k, v in extra.get(name, {}).items():
             lines.append(f"    {k}: {v}")
     path = tmp_path / "accounts.yaml"
@@ -48,8 +59,11 @@ def by_account(lines):
 @pytest.fixture
 def two():
     a = Emulator(EmulatorConfig(seed=31, users=12, activity_per_day=80, operation_per_day=30, history_days=20))
-    b = Emulator(EmulatorConfig(seed=32, users=9, activity_per_day=60, operation_per_day=20, history_days=20,
-                                client_secret="other-secret"))
+    b = Emulator(
+        EmulatorConfig(
+            seed=32, users=9, activity_per_day=60, operation_per_day=20, history_days=20, client_secret="other-secret"
+        )
+    )
     with a, b:
         yield a, b
 
@@ -63,8 +77,9 @@ def test_one_process_collects_every_account_into_its_own_state(tmp_path, two):
     lines = by_account(read_ndjson(r.stdout))
     records = {k: [l for l in v if l["log_type"] != "health"] for k, v in lines.items()}
     assert multiset(zoom_fields(l) for l in records["corp"]) == multiset(truth(a, since, utc_today()))
-    assert multiset(zoom_fields(l) for l in records["corp-eu"]) == \
-        multiset(truth(b, since, utc_today(), ("operation",)))
+    assert multiset(zoom_fields(l) for l in records["corp-eu"]) == multiset(
+        truth(b, since, utc_today(), ("operation",))
+    )
     assert (tmp_path / "corp.sqlite3").exists() and (tmp_path / "corp-eu.sqlite3").exists()
     for name, recs in records.items():
         [health] = [l for l in lines[name] if l["log_type"] == "health"]
@@ -99,9 +114,24 @@ def test_follow_keeps_polling_the_healthy_account_and_reports_the_broken_one(tmp
     out = tmp_path / "out.ndjson"
     from helpers import clean_env
 
-    proc = subprocess.Popen([sys.executable, "-m", "zoom_activity_logs", "collect", "--config", str(path), "--follow",
-                             "--interval", "1", "--health", "--output", str(out)],
-                            env={**clean_env(), **env}, stderr=subprocess.PIPE)
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "zoom_activity_logs",
+            "collect",
+            "--config",
+            str(path),
+            "--follow",
+            "--interval",
+            "1",
+            "--health",
+            "--output",
+            str(out),
+        ],
+        env={**clean_env(), **env},
+        stderr=subprocess.PIPE,
+    )
     deadline = time.time() + 40
     while time.time() < deadline:
         health = [l for l in read_ndjson(out.read_bytes()) if l["log_type"] == "health"] if out.exists() else []

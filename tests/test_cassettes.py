@@ -16,13 +16,14 @@ import json
 import re
 from collections import Counter
 from contextlib import contextmanager
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from pathlib import Path
 from types import SimpleNamespace
 
 import httpx
 import pytest
 import yaml
+from helpers import RecordingWaiter
 from vcr.errors import CannotOverwriteExistingCassetteException
 from vcr.request import Request as VcrRequest
 
@@ -33,7 +34,6 @@ from collector.collect import Collector, Settings
 from collector.errors import AuthError, ScopeError
 from collector.ledger import Ledger
 from collector.output import Sink
-from helpers import RecordingWaiter
 
 CASSETTES = Path(__file__).parent / "cassettes"
 HERE = CASSETTES / "test_cassettes"  # pytest-recording's directory for this module
@@ -58,8 +58,10 @@ PLACEHOLDER_TOKEN = "<REDACTED>"
 SINCE, UNTIL = date(2023, 3, 1), date(2023, 3, 31)
 TODAY = date(2023, 3, 31)  # the cassettes' Date headers; the window is within six months of it
 
-REPORT_KEYS = {"activity": ("/v2/report/activities", "activity_logs"),
-               "operation": ("/v2/report/operationlogs", "operation_logs")}
+REPORT_KEYS = {
+    "activity": ("/v2/report/activities", "activity_logs"),
+    "operation": ("/v2/report/operationlogs", "operation_logs"),
+}
 PROJECT_FIELDS = ["log_type", "account", "record_id"]
 
 
@@ -83,10 +85,17 @@ def collector_run(tmp_path: Path, log_types: tuple[str, ...]):
         client = ZoomClient(http, API_URL, auth, waiter)
         ledger = Ledger(tmp_path / "s.sqlite3", "default", TODAY)
         try:
-            collector = Collector(client, ledger, Sink(stream, durable=False),
-                                  Settings(log_types=log_types, lookback_days=1), waiter, today=lambda: TODAY)
-            yield SimpleNamespace(collector=collector, client=client, ledger=ledger, waiter=waiter,
-                                  stream=stream, sent=sent)
+            collector = Collector(
+                client,
+                ledger,
+                Sink(stream, durable=False),
+                Settings(log_types=log_types, lookback_days=1),
+                waiter,
+                today=lambda: TODAY,
+            )
+            yield SimpleNamespace(
+                collector=collector, client=client, ledger=ledger, waiter=waiter, stream=stream, sent=sent
+            )
         finally:
             ledger.close()
 
@@ -164,7 +173,10 @@ def test_cassette_bodies_have_zoom_schema():
             uri = httpx.URL(item["request"]["uri"])
             assert uri.host == "api.zoom.us" and item["request"]["method"] == "GET"
             # the March window, or one of its days re-read alone
-            assert (uri.params["from"], uri.params["to"]) in {("2023-03-01", "2023-03-31"), ("2023-03-29", "2023-03-29")}
+            assert (uri.params["from"], uri.params["to"]) in {
+                ("2023-03-01", "2023-03-31"),
+                ("2023-03-29", "2023-03-29"),
+            }
             assert uri.params["page_size"] in ("300", "293")
             response = item["response"]
             headers = {k.lower(): v for k, v in response["headers"].items()}
@@ -238,10 +250,13 @@ def test_operation_report_every_record_once_text_unchanged(tmp_path, vcr):
     # "set to", hyphens inside values, several changes in one record.
     assert "Activate User sjkfhdsf@jdfgkhgd.com " in details
     assert "Edit Group Recruiting " in details
-    assert ("Update a Channel TestGroupChannel1  - Cloud Storage Retention: set to  - Name: "
-            "from TestGroup1 to TestGroupChannel1") in details
-    assert any(d.startswith("Sign-In Password Requirement  - Have at least") and d.count(": from ") == 4
-               for d in details)
+    assert (
+        "Update a Channel TestGroupChannel1  - Cloud Storage Retention: set to  - Name: "
+        "from TestGroup1 to TestGroupChannel1"
+    ) in details
+    assert any(
+        d.startswith("Sign-In Password Requirement  - Have at least") and d.count(": from ") == 4 for d in details
+    )
     assert any("from User to Co-Owner" in d for d in details)
     # Display case and Zoom's lower-case spec example, passed through as served.
     assert {"User Group", "Account", "User", "Channels", "user"} == {line["category_type"] for line in lines}
@@ -281,7 +296,7 @@ class _ClockAt(datetime):
 
     @classmethod
     def now(cls, tz=None):
-        at = datetime(2023, 3, 31, 23, 58, 30, tzinfo=timezone.utc)
+        at = datetime(2023, 3, 31, 23, 58, 30, tzinfo=UTC)
         return at.astimezone(tz) if tz else at.replace(tzinfo=None)
 
 
@@ -367,8 +382,13 @@ def test_pages_shifted_by_an_arrival_are_reread_without_duplicates(tmp_path, vcr
     assert sum(line["time"] == "2023-03-29T11:38:50Z" for line in lines) == 2
     # first pass, its second page, the day that held back (it moved), then the whole window again
     assert [(r.url.params["from"], r.url.params["page_size"]) for r in api_requests(run)] == [
-        ("2023-03-01", "300"), ("2023-03-01", "300"), ("2023-03-29", "293"),
-        ("2023-03-01", "293"), ("2023-03-01", "293"), ("2023-03-01", "293")]
+        ("2023-03-01", "300"),
+        ("2023-03-01", "300"),
+        ("2023-03-29", "293"),
+        ("2023-03-01", "293"),
+        ("2023-03-01", "293"),
+        ("2023-03-01", "293"),
+    ]
     assert run.collector.stats.unclean_windows == 0
     assert vcr.all_played
 
@@ -387,8 +407,10 @@ _CREDENTIAL_PATTERNS = [
     ("HTTP Basic credentials", re.compile(r"\bbasic\s+[A-Za-z0-9+/]{12,}={0,2}", re.IGNORECASE)),
     ("a Bearer token", re.compile(r"\bbearer\s+[^\s\"',}]", re.IGNORECASE)),
     ("a JWT (Zoom access tokens are JWTs)", re.compile(r"eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}")),
-    ("a token value other than the placeholder",
-     re.compile(r"(access|refresh)_token[\"']?\s*[:=]\s*[\"']?(?!<REDACTED>)[^\s\"',}]", re.IGNORECASE)),
+    (
+        "a token value other than the placeholder",
+        re.compile(r"(access|refresh)_token[\"']?\s*[:=]\s*[\"']?(?!<REDACTED>)[^\s\"',}]", re.IGNORECASE),
+    ),
     ("a client secret value", re.compile(r"client_secret[\"']?\s*[:=]\s*[\"']?\w", re.IGNORECASE)),
 ]
 _SECRETS = [CLIENT_SECRET, base64.b64encode(f"{CLIENT_ID}:{CLIENT_SECRET}".encode()).decode()]

@@ -8,10 +8,10 @@ import sys
 from datetime import timedelta
 
 import pytest
-
-from emulator import Emulator, EmulatorConfig
-from collector.windows import oldest_readable, utc_today
 from helpers import emulator_env, multiset, read_ndjson, run_cli, zoom_fields
+
+from collector.windows import oldest_readable, utc_today
+from emulator import Emulator, EmulatorConfig
 
 
 def one_line_error(result, code, *needles):
@@ -36,12 +36,15 @@ def test_missing_credentials(tmp_path):
     one_line_error(r, 2, "ZOOM_ACCOUNT_ID", "ZOOM_CLIENT_ID", "ZOOM_CLIENT_SECRET")
 
 
-@pytest.mark.parametrize("args,needle", [
-    (["--since", "2026-02-30"], "--since: '2026-02-30' is not a valid calendar date"),
-    (["--since", "yesterday"], "--since: 'yesterday' is not a date"),
-    (["--since", "2026-11-01", "--until", "26-11-02"], "--until: '26-11-02' is not a date"),
-    (["--until", "2026-11-01"], "--until needs --since"),
-])
+@pytest.mark.parametrize(
+    "args,needle",
+    [
+        (["--since", "2026-02-30"], "--since: '2026-02-30' is not a valid calendar date"),
+        (["--since", "yesterday"], "--since: 'yesterday' is not a date"),
+        (["--since", "2026-11-01", "--until", "26-11-02"], "--until: '26-11-02' is not a date"),
+        (["--until", "2026-11-01"], "--until needs --since"),
+    ],
+)
 def test_bad_dates(tmp_path, emu, args, needle):
     r = run_cli(["collect", "--state", str(tmp_path / "s"), *args], emulator_env(emu))
     one_line_error(r, 2, needle)
@@ -65,8 +68,11 @@ def test_wrong_secret_is_named_and_never_printed(tmp_path, emu):
 
 
 def test_missing_scope_is_named(tmp_path):
-    with Emulator(EmulatorConfig(seed=2, users=5, activity_per_day=5, operation_per_day=5,
-                                 scopes=("report:read:user_activities:admin",))) as emu:
+    with Emulator(
+        EmulatorConfig(
+            seed=2, users=5, activity_per_day=5, operation_per_day=5, scopes=("report:read:user_activities:admin",)
+        )
+    ) as emu:
         r = run_cli(["collect", "--state", str(tmp_path / "s"), "--log-type", "operation"], emulator_env(emu))
         one_line_error(r, 4, "report:read:operation_logs:admin")
 
@@ -75,8 +81,11 @@ def test_unreachable_api(tmp_path, emu):
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]  # closed again: nothing listens there
-    env = {**emulator_env(emu), "ZOOM_API_URL": f"http://127.0.0.1:{port}/v2",
-           "ZOOM_OAUTH_TOKEN_URL": f"http://127.0.0.1:{port}/oauth/token"}
+    env = {
+        **emulator_env(emu),
+        "ZOOM_API_URL": f"http://127.0.0.1:{port}/v2",
+        "ZOOM_OAUTH_TOKEN_URL": f"http://127.0.0.1:{port}/oauth/token",
+    }
     r = run_cli(["collect", "--state", str(tmp_path / "s"), "--retries", "1"], env)
     one_line_error(r, 5, f"127.0.0.1:{port}")
 
@@ -84,8 +93,9 @@ def test_unreachable_api(tmp_path, emu):
 def test_bad_url_and_unwritable_output(tmp_path, emu):
     r = run_cli(["collect", "--state", str(tmp_path / "s")], {**emulator_env(emu), "ZOOM_API_URL": "api.zoom.us"})
     one_line_error(r, 2, "ZOOM_API_URL")
-    r = run_cli(["collect", "--state", str(tmp_path / "s"), "--output", str(tmp_path / "no" / "dir" / "f")],
-                emulator_env(emu))
+    r = run_cli(
+        ["collect", "--state", str(tmp_path / "s"), "--output", str(tmp_path / "no" / "dir" / "f")], emulator_env(emu)
+    )
     one_line_error(r, 2, "--output")
 
 
@@ -120,9 +130,21 @@ def test_emulated_flag_needs_no_credentials():
 
 def test_reader_going_away_exits_6_without_traceback(tmp_path):
     state = tmp_path / "s.sqlite3"
-    proc = subprocess.Popen([sys.executable, "-m", "zoom_activity_logs", "collect", "--emulated", "--state", str(state),
-                             "--since", (utc_today() - timedelta(days=20)).isoformat()],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "zoom_activity_logs",
+            "collect",
+            "--emulated",
+            "--state",
+            str(state),
+            "--since",
+            (utc_today() - timedelta(days=20)).isoformat(),
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
     proc.stdout.readline()
     proc.stdout.close()  # the reader goes away
     err = proc.stderr.read().decode()
@@ -142,8 +164,19 @@ def test_progress_bar_on_a_terminal_and_quiet_otherwise(tmp_path):
     import pyte  # a terminal emulator: the screen a person sees, not the raw bytes
 
     since = (utc_today() - timedelta(days=40)).isoformat()
-    args = [sys.executable, "-m", "zoom_activity_logs", "collect", "--emulated", "--since", since, "--max-rps", "0",
-            "--output", str(tmp_path / "out.ndjson")]
+    args = [
+        sys.executable,
+        "-m",
+        "zoom_activity_logs",
+        "collect",
+        "--emulated",
+        "--since",
+        since,
+        "--max-rps",
+        "0",
+        "--output",
+        str(tmp_path / "out.ndjson"),
+    ]
     # stderr a pipe: no bar
     piped = subprocess.run(args, capture_output=True, timeout=120)
     assert piped.returncode == 0 and b"day/s" not in piped.stderr and b"|" not in piped.stderr
@@ -151,8 +184,12 @@ def test_progress_bar_on_a_terminal_and_quiet_otherwise(tmp_path):
     rows, cols = 60, 140
     leader, follower = pty.openpty()
     fcntl.ioctl(follower, termios.TIOCSWINSZ, struct.pack("HHHH", rows, cols, 0, 0))
-    proc = subprocess.Popen(args + ["--state", str(tmp_path / "s.sqlite3")], stdout=subprocess.DEVNULL,
-                            stderr=follower, env={**os.environ, "COLUMNS": str(cols), "LINES": str(rows)})
+    proc = subprocess.Popen(
+        args + ["--state", str(tmp_path / "s.sqlite3")],
+        stdout=subprocess.DEVNULL,
+        stderr=follower,
+        env={**os.environ, "COLUMNS": str(cols), "LINES": str(rows)},
+    )
     os.close(follower)
     seen = b""
     while True:

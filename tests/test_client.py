@@ -1,16 +1,15 @@
 """Client and auth behaviour on every documented answer, with an in-process fake transport."""
 
-import json
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 
 import httpx
 import pytest
+from helpers import RecordingWaiter
 
 from collector.auth import ServerToServerAuth
 from collector.client import REPORTS, ZoomClient
 from collector.errors import ApiError, AuthError, PageTokenExpired, ScopeError
 from collector.retry import Backoff, parse_retry_after, rate_limit_delay
-from helpers import RecordingWaiter
 
 SECRET = "s3cr3t-client-value"
 
@@ -23,13 +22,28 @@ def make(handler):
 
 
 def token_response(n=1, expires_in=3599):
-    return httpx.Response(200, json={"access_token": f"tok{n}", "token_type": "bearer", "expires_in": expires_in,
-                                     "scope": "report:read:admin"})
+    return httpx.Response(
+        200,
+        json={
+            "access_token": f"tok{n}",
+            "token_type": "bearer",
+            "expires_in": expires_in,
+            "scope": "report:read:admin",
+        },
+    )
 
 
 def page(records, token=""):
-    return httpx.Response(200, json={"from": "2026-11-25", "to": "2026-11-26", "page_size": 300,
-                                     "next_page_token": token, "activity_logs": records})
+    return httpx.Response(
+        200,
+        json={
+            "from": "2026-11-25",
+            "to": "2026-11-26",
+            "page_size": 300,
+            "next_page_token": token,
+            "activity_logs": records,
+        },
+    )
 
 
 def test_token_request_shape_and_bearer_use():
@@ -96,10 +110,17 @@ def test_rejected_fresh_token_is_an_auth_error():
         client.get_page(REPORTS["activity"], {"from": "2026-11-25", "to": "2026-11-26"})
 
 
-@pytest.mark.parametrize("status,body,message", [
-    (401, {"reason": "Invalid client_id or client_secret", "error": "invalid_client"}, "ZOOM_CLIENT_ID and ZOOM_CLIENT_SECRET"),
-    (400, {"reason": "Invalid account_id", "error": "invalid_request"}, "ZOOM_ACCOUNT_ID"),
-])
+@pytest.mark.parametrize(
+    "status,body,message",
+    [
+        (
+            401,
+            {"reason": "Invalid client_id or client_secret", "error": "invalid_client"},
+            "ZOOM_CLIENT_ID and ZOOM_CLIENT_SECRET",
+        ),
+        (400, {"reason": "Invalid account_id", "error": "invalid_request"}, "ZOOM_ACCOUNT_ID"),
+    ],
+)
 def test_wrong_credentials_are_named_and_secret_never_shown(status, body, message):
     def handler(request):
         return httpx.Response(status, json=body)
@@ -110,8 +131,10 @@ def test_wrong_credentials_are_named_and_secret_never_shown(status, body, messag
     assert SECRET not in str(info.value)
 
 
-@pytest.mark.parametrize("log_type,scope", [("activity", "report:read:user_activities:admin"),
-                                            ("operation", "report:read:operation_logs:admin")])
+@pytest.mark.parametrize(
+    "log_type,scope",
+    [("activity", "report:read:user_activities:admin"), ("operation", "report:read:operation_logs:admin")],
+)
 def test_missing_scope_is_named(log_type, scope):
     def handler(request):
         if request.url.path == "/oauth/token":
@@ -124,11 +147,13 @@ def test_missing_scope_is_named(log_type, scope):
 
 
 def test_no_permission_code_200_and_page_token_expiry_and_bad_range():
-    answers = iter([
-        httpx.Response(400, json={"code": 200, "message": "No permission."}),
-        httpx.Response(400, json={"code": 300, "message": "The next page token is invalid or expired."}),
-        httpx.Response(400, json={"code": 300, "message": "The date range must be within one month."}),
-    ])
+    answers = iter(
+        [
+            httpx.Response(400, json={"code": 200, "message": "No permission."}),
+            httpx.Response(400, json={"code": 300, "message": "The next page token is invalid or expired."}),
+            httpx.Response(400, json={"code": 300, "message": "The date range must be within one month."}),
+        ]
+    )
 
     def handler(request):
         if request.url.path == "/oauth/token":
@@ -145,13 +170,15 @@ def test_no_permission_code_200_and_page_token_expiry_and_bad_range():
 
 
 def test_429_waits_as_told_in_any_header_case_then_succeeds():
-    later = (datetime.now(timezone.utc) + timedelta(seconds=30)).strftime("%Y-%m-%dT%H:%M:%SZ")
-    answers = iter([
-        httpx.Response(429, headers={"retry-after": "2", "x-ratelimit-type": "QPS"}, json={"code": 429}),
-        httpx.Response(429, headers={"Retry-After": later, "X-RateLimit-Type": "Daily-limit"}, json={"code": 429}),
-        httpx.Response(429, headers={"x-ratelimit-type": "QPS"}, json={"code": 429}),
-        page([{"email": "a@example.com"}]),
-    ])
+    later = (datetime.now(UTC) + timedelta(seconds=30)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    answers = iter(
+        [
+            httpx.Response(429, headers={"retry-after": "2", "x-ratelimit-type": "QPS"}, json={"code": 429}),
+            httpx.Response(429, headers={"Retry-After": later, "X-RateLimit-Type": "Daily-limit"}, json={"code": 429}),
+            httpx.Response(429, headers={"x-ratelimit-type": "QPS"}, json={"code": 429}),
+            page([{"email": "a@example.com"}]),
+        ]
+    )
 
     def handler(request):
         if request.url.path == "/oauth/token":
@@ -167,13 +194,17 @@ def test_429_waits_as_told_in_any_header_case_then_succeeds():
     assert client.rate_limited == 3
 
 
-@pytest.mark.parametrize("bad", [
-    httpx.Response(500, json={"code": 500}),
-    httpx.Response(503, text="<html>unavailable</html>"),
-    httpx.Response(200, text="<html>Bad gateway</html>"),
-    httpx.Response(200, content=b'{"activity_logs": [{"email": "a'),
-    "timeout", "reset",
-])
+@pytest.mark.parametrize(
+    "bad",
+    [
+        httpx.Response(500, json={"code": 500}),
+        httpx.Response(503, text="<html>unavailable</html>"),
+        httpx.Response(200, text="<html>Bad gateway</html>"),
+        httpx.Response(200, content=b'{"activity_logs": [{"email": "a'),
+        "timeout",
+        "reset",
+    ],
+)
 def test_transient_failures_are_retried_with_backoff(bad):
     state = {"n": 0}
 
@@ -204,10 +235,12 @@ def test_unreachable_api_gives_up_with_clear_error():
 
 
 def test_pages_follow_tokens_until_empty_or_absent():
-    bodies = iter([
-        page([{"n": 1}], token="p2"),
-        httpx.Response(200, json={"activity_logs": [{"n": 2}]}),  # no next_page_token key at all
-    ])
+    bodies = iter(
+        [
+            page([{"n": 1}], token="p2"),
+            httpx.Response(200, json={"activity_logs": [{"n": 2}]}),  # no next_page_token key at all
+        ]
+    )
     seen = []
 
     def handler(request):
@@ -224,7 +257,7 @@ def test_pages_follow_tokens_until_empty_or_absent():
 
 
 def test_retry_after_shapes():
-    now = datetime(2026, 11, 26, 12, 0, tzinfo=timezone.utc)
+    now = datetime(2026, 11, 26, 12, 0, tzinfo=UTC)
     assert parse_retry_after("5", now) == 5
     assert parse_retry_after("2026-11-26T12:00:30Z", now) == 30
     assert parse_retry_after("Thu, 26 Nov 2026 12:01:00 GMT", now) == 60
@@ -235,7 +268,7 @@ def test_retry_after_shapes():
 
 
 def test_retry_after_in_the_past_still_backs_off():
-    now = datetime(2026, 11, 26, 12, 0, tzinfo=timezone.utc)
+    now = datetime(2026, 11, 26, 12, 0, tzinfo=UTC)
     headers = httpx.Headers({"retry-after": "2026-11-26T11:59:55Z", "x-ratelimit-type": "Daily-limit"})
     wait, _ = rate_limit_delay(headers, 0, Backoff(), now)
     assert wait >= 0.5
@@ -281,8 +314,9 @@ def test_a_per_second_429_slows_the_pace_and_successes_bring_it_back():
         if request.url.path == "/oauth/token":
             return token_response()
         if next(answers) == 429:
-            return httpx.Response(429, headers={"x-ratelimit-type": "QPS", "retry-after": "1"},
-                                  json={"code": 429, "message": "rate"})
+            return httpx.Response(
+                429, headers={"x-ratelimit-type": "QPS", "retry-after": "1"}, json={"code": 429, "message": "rate"}
+            )
         return page([])
 
     http = httpx.Client(transport=httpx.MockTransport(handler))

@@ -9,8 +9,13 @@ import pytest
 from collector.config import CLOUDS, load_config
 from collector.errors import UsageError
 
-ENV = {"CORP_ID": "acct-1", "CORP_CLIENT": "client-1", "CORP_SECRET": "s3cr3t-value-1",
-       "GOV_CLIENT": "client-2", "GOV_SECRET": "s3cr3t-value-2"}
+ENV = {
+    "CORP_ID": "acct-1",
+    "CORP_CLIENT": "client-1",
+    "CORP_SECRET": "s3cr3t-value-1",
+    "GOV_CLIENT": "client-2",
+    "GOV_SECRET": "s3cr3t-value-2",
+}
 
 GOOD = """
 version: 1
@@ -45,8 +50,13 @@ def write(tmp_path, text):
 
 def test_a_valid_file_gives_every_account_with_defaults_and_overrides(tmp_path):
     corp, agency = load_config(write(tmp_path, GOOD), ENV)
-    assert (corp.name, corp.auth, corp.account_id, corp.client_id, corp.client_secret) == \
-        ("corp", "server_to_server", "acct-1", "client-1", "s3cr3t-value-1")
+    assert (corp.name, corp.auth, corp.account_id, corp.client_id, corp.client_secret) == (
+        "corp",
+        "server_to_server",
+        "acct-1",
+        "client-1",
+        "s3cr3t-value-1",
+    )
     assert corp.api_url == "https://api-eu.zoom.us/v2" and corp.token_url == "https://zoom.us/oauth/token"
     assert corp.log_types == ("operation",) and corp.category == "role"
     assert corp.max_rps == 3 and corp.lookback_days == 2  # from defaults
@@ -59,20 +69,36 @@ def test_a_valid_file_gives_every_account_with_defaults_and_overrides(tmp_path):
     assert "s3cr3t" not in repr(corp) + repr(agency)  # secrets stay out of reprs (and so of tracebacks)
 
 
-@pytest.mark.parametrize("edit,needle", [
-    (("client_secret: {env: CORP_SECRET}", "client_secret: s3cr3t-inline"),
-     "accounts[0].client_secret: must be a reference to an environment variable"),
-    (("    account_id: {env: CORP_ID}\n", ""), "accounts[0]: missing account_id"),
-    (("auth: server_to_server", "auth: jwt"), "accounts[0].auth: must be one of server_to_server, authorization_code"),
-    (("api_url: https://api-eu.zoom.us/v2", "api_url: http://api.zoom.us/v2"), "accounts[0].api_url: must be an https URL"),
-    (("name: corp", "name: Corp Account"), "accounts[0].name: must be lower-case"),
-    (("    category: role\n", "    category: role\n    colour: blue\n"), "accounts[0]: unknown field colour"),
-    (("log_types: [operation]", "log_types: [meetings]"), "accounts[0].log_types[0]: must be one of activity, operation"),
-    (("max_rps: 3", "max_rps: 100"), "defaults.max_rps: violates maximum 40"),
-    (("    token_file: tokens/agency.json\n", "    token_file: tokens/agency.json\n    account_id: x\n"),
-     "accounts[1]: has fields that do not apply"),
-    (("name: agency", "name: corp"), "accounts[1] (corp): name used by another account"),
-])
+@pytest.mark.parametrize(
+    "edit,needle",
+    [
+        (
+            ("client_secret: {env: CORP_SECRET}", "client_secret: s3cr3t-inline"),
+            "accounts[0].client_secret: must be a reference to an environment variable",
+        ),
+        (("    account_id: {env: CORP_ID}\n", ""), "accounts[0]: missing account_id"),
+        (
+            ("auth: server_to_server", "auth: jwt"),
+            "accounts[0].auth: must be one of server_to_server, authorization_code",
+        ),
+        (
+            ("api_url: https://api-eu.zoom.us/v2", "api_url: http://api.zoom.us/v2"),
+            "accounts[0].api_url: must be an https URL",
+        ),
+        (("name: corp", "name: Corp Account"), "accounts[0].name: must be lower-case"),
+        (("    category: role\n", "    category: role\n    colour: blue\n"), "accounts[0]: unknown field colour"),
+        (
+            ("log_types: [operation]", "log_types: [meetings]"),
+            "accounts[0].log_types[0]: must be one of activity, operation",
+        ),
+        (("max_rps: 3", "max_rps: 100"), "defaults.max_rps: violates maximum 40"),
+        (
+            ("    token_file: tokens/agency.json\n", "    token_file: tokens/agency.json\n    account_id: x\n"),
+            "accounts[1]: has fields that do not apply",
+        ),
+        (("name: agency", "name: corp"), "accounts[1] (corp): name used by another account"),
+    ],
+)
 def test_each_mistake_is_one_line_naming_the_field(tmp_path, edit, needle):
     path = write(tmp_path, GOOD.replace(*edit))
     with pytest.raises(UsageError) as err:
@@ -84,8 +110,11 @@ def test_each_mistake_is_one_line_naming_the_field(tmp_path, edit, needle):
 
 def test_missing_environment_variable_is_named(tmp_path):
     env = {k: v for k, v in ENV.items() if k != "GOV_SECRET"}
-    with pytest.raises(UsageError, match=r"accounts\[1\] \(agency\)\.client_secret: environment variable "
-                                         r"GOV_SECRET is not set"):
+    with pytest.raises(
+        UsageError,
+        match=r"accounts\[1\] \(agency\)\.client_secret: environment variable "
+        r"GOV_SECRET is not set",
+    ):
         load_config(write(tmp_path, GOOD), env)
 
 
@@ -102,8 +131,9 @@ def test_missing_file_and_empty_file(tmp_path):
 
 
 def test_loopback_http_is_allowed_for_the_emulator(tmp_path):
-    text = GOOD.replace("api_url: https://api-eu.zoom.us/v2",
-                        "api_url: http://127.0.0.1:8787/v2\n    oauth_url: http://127.0.0.1:8787")
+    text = GOOD.replace(
+        "api_url: https://api-eu.zoom.us/v2", "api_url: http://127.0.0.1:8787/v2\n    oauth_url: http://127.0.0.1:8787"
+    )
     corp = load_config(write(tmp_path, text), ENV)[0]
     assert corp.token_url == "http://127.0.0.1:8787/oauth/token"
 
@@ -112,8 +142,18 @@ def test_the_example_config_in_the_docs_is_valid(tmp_path):
     from pathlib import Path
 
     example = Path(__file__).parent.parent / "examples" / "accounts.yaml"
-    env = {name: "x" for name in ("ZOOM_CORP_ACCOUNT_ID", "ZOOM_CORP_CLIENT_ID", "ZOOM_CORP_CLIENT_SECRET",
-                                  "ZOOM_EU_ACCOUNT_ID", "ZOOM_EU_CLIENT_ID", "ZOOM_EU_CLIENT_SECRET",
-                                  "ZOOM_GOV_CLIENT_ID", "ZOOM_GOV_CLIENT_SECRET")}
+    env = {
+        name: "x"
+        for name in (
+            "ZOOM_CORP_ACCOUNT_ID",
+            "ZOOM_CORP_CLIENT_ID",
+            "ZOOM_CORP_CLIENT_SECRET",
+            "ZOOM_EU_ACCOUNT_ID",
+            "ZOOM_EU_CLIENT_ID",
+            "ZOOM_EU_CLIENT_SECRET",
+            "ZOOM_GOV_CLIENT_ID",
+            "ZOOM_GOV_CLIENT_SECRET",
+        )
+    }
     accounts = load_config(example, env)
     assert [a.name for a in accounts] == ["corp", "corp-eu", "agency"]

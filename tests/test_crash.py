@@ -32,9 +32,20 @@ SCHEDULE = (
 
 @pytest.fixture(scope="module")
 def outcome(tmp_path_factory):
-    settings = crash.Settings(kills=len(SCHEDULE), seed=20261127, days=21, users=15, activity_per_day=400,
-                              operation_per_day=120, arrivals_per_request=2, max_delay=1.2, max_bytes=300_000,
-                              max_requests=12, final_timeout=120, schedule=SCHEDULE)
+    settings = crash.Settings(
+        kills=len(SCHEDULE),
+        seed=20261127,
+        days=21,
+        users=15,
+        activity_per_day=400,
+        operation_per_day=120,
+        arrivals_per_request=2,
+        max_delay=1.2,
+        max_bytes=300_000,
+        max_requests=12,
+        final_timeout=120,
+        schedule=SCHEDULE,
+    )
     return crash.campaign(settings, tmp_path_factory.mktemp("crash"))
 
 
@@ -64,16 +75,31 @@ def test_the_check_flags_doubled_output_loss_and_repeats_beyond_a_kills_batch(ou
 
 def test_the_check_flags_a_repeat_the_ledger_had_committed_on_a_synthetic_output():
     # Two killed runs and a final one, by hand: run 2 repeats run 1's tail as it should ...
-    lines = [crash.orjson.dumps({"time": f"2026-11-26T10:00:{s:02d}Z", "email": f"u{s}@example.com",
-                                 "log_type": "activity", "account": "default",
-                                 "record_id": crash.record_id("default", "activity", crash.fingerprint(
-                                     {"time": f"2026-11-26T10:00:{s:02d}Z", "email": f"u{s}@example.com"}), 1)})
-             + b"\n" for s in range(6)]
+    lines = [
+        crash.orjson.dumps(
+            {
+                "time": f"2026-11-26T10:00:{s:02d}Z",
+                "email": f"u{s}@example.com",
+                "log_type": "activity",
+                "account": "default",
+                "record_id": crash.record_id(
+                    "default",
+                    "activity",
+                    crash.fingerprint({"time": f"2026-11-26T10:00:{s:02d}Z", "email": f"u{s}@example.com"}),
+                    1,
+                ),
+            }
+        )
+        + b"\n"
+        for s in range(6)
+    ]
     truth = [crash.zoom_fields(crash.orjson.loads(x)) for x in lines]
 
     def runs(uncommitted):
-        return [crash.Run(1, "backfill", "bytes", killed=True, uncommitted=uncommitted),
-                crash.Run(2, "final", "none", killed=False, returncode=0)]
+        return [
+            crash.Run(1, "backfill", "bytes", killed=True, uncommitted=uncommitted),
+            crash.Run(2, "final", "none", killed=False, returncode=0),
+        ]
 
     rid = [crash.orjson.loads(x)["record_id"] for x in lines]
     good = crash.verify([lines[:4], lines[2:]], runs(rid[2:4]), truth)

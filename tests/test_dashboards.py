@@ -23,8 +23,9 @@ def test_built_body_passes_the_official_model_widget_by_widget(tmp_path):
     from datadog_api_client.model_utils import UnparsedObject, validate_and_convert_types
     from datadog_api_client.v1.model.dashboard import Dashboard
 
-    result = subprocess.run([sys.executable, str(ROOT / "scripts" / "build.py"), "--out", str(tmp_path)],
-                            capture_output=True, text=True)
+    result = subprocess.run(
+        [sys.executable, str(ROOT / "scripts" / "build.py"), "--out", str(tmp_path)], capture_output=True, text=True
+    )
     assert result.returncode == 0, result.stderr
     body = json.loads((tmp_path / "dashboards" / "zoom_activity_logs_overview.json").read_text())
     assert body == dashboard_body(DASHBOARDS[0])
@@ -32,8 +33,12 @@ def test_built_body_passes_the_official_model_widget_by_widget(tmp_path):
     model = validate_and_convert_types(body, (Dashboard,), ["body"], True, True, Configuration())
     kinds = [type(w.definition.get_oneof_instance()).__name__ for w in model.widgets]
     assert "UnparsedObject" not in kinds
-    assert {"TimeseriesWidgetDefinition", "ToplistWidgetDefinition", "GeomapWidgetDefinition",
-            "ListStreamWidgetDefinition"} <= set(kinds)
+    assert {
+        "TimeseriesWidgetDefinition",
+        "ToplistWidgetDefinition",
+        "GeomapWidgetDefinition",
+        "ListStreamWidgetDefinition",
+    } <= set(kinds)
     assert not any(isinstance(w.definition.get_oneof_instance(), UnparsedObject) for w in model.widgets)
 
 
@@ -41,9 +46,17 @@ def test_overview_has_what_a_security_team_opens_first():
     d = DASHBOARDS[0].definition
     text = json.dumps(d)
     assert {v["name"] for v in d["template_variables"]} == {"account", "user"}
-    for needle in ("@network.client.geoip.country.iso_code", "@client_type", "@network.client.ip", "@usr.email",
-                   "@zoom.category", "@zoom.action", "zoom.user.role_change", "security_signals_stream",
-                   "country new for them"):
+    for needle in (
+        "@network.client.geoip.country.iso_code",
+        "@client_type",
+        "@network.client.ip",
+        "@usr.email",
+        "@zoom.category",
+        "@zoom.action",
+        "zoom.user.role_change",
+        "security_signals_stream",
+        "country new for them",
+    ):
         assert needle in text, needle
 
 
@@ -55,5 +68,8 @@ def test_a_widget_on_a_missing_attribute_fails_validation(tmp_path):
     path = root / "dashboards" / "zoom_activity_logs_overview.json"
     path.write_text(path.read_text().replace('"facet": "@client_type"', '"facet": "@clientType"'))
     problems = [str(p) for p in validate_all(root)]
-    assert any(p.startswith("dashboards/zoom_activity_logs_overview.json: dashboard/widgets/1 (Sign-ins and sign-outs")
-               and "facet @clientType is never produced" in p for p in problems), problems
+    assert any(
+        p.startswith("dashboards/zoom_activity_logs_overview.json: dashboard/widgets/1 (Sign-ins and sign-outs")
+        and "facet @clientType is never produced" in p
+        for p in problems
+    ), problems

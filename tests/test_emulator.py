@@ -11,17 +11,16 @@ import subprocess
 import sys
 import time
 from collections import Counter
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import httpx
 import pytest
 
-from emulator import Emulator, EmulatorConfig
-from emulator import geo
+from emulator import Emulator, EmulatorConfig, geo
 from emulator.timeutil import add_months
 
-NOW = datetime(2026, 3, 18, 12, 0, 0, tzinfo=timezone.utc)  # a Wednesday, noon UTC
+NOW = datetime(2026, 3, 18, 12, 0, 0, tzinfo=UTC)  # a Wednesday, noon UTC
 TODAY = NOW.date()
 ACTIVITY_KEYS = ["email", "time", "type", "ip_address", "client_type", "version"]
 OPERATION_KEYS = ["time", "operator", "category_type", "action", "operation_detail"]
@@ -60,8 +59,11 @@ def client():
 
 
 def fetch_token(c: httpx.Client, e: Emulator) -> str:
-    r = c.post(e.token_url, params={"grant_type": "account_credentials", "account_id": e.config.account_id},
-               auth=(e.config.client_id, e.config.client_secret))
+    r = c.post(
+        e.token_url,
+        params={"grant_type": "account_credentials", "account_id": e.config.account_id},
+        auth=(e.config.client_id, e.config.client_secret),
+    )
     assert r.status_code == 200, r.text
     return r.json()["access_token"]
 
@@ -97,6 +99,7 @@ def assert_error(r: httpx.Response, status: int, code: int, message: str | None 
 
 
 # ---- OAuth -----------------------------------------------------------------------
+
 
 def test_token_flow_and_errors(emu, client):
     url, cfg = emu.token_url, emu.config
@@ -142,8 +145,12 @@ def test_scope_error_4711(client):
         tok = fetch_token(client, e)
         assert get(client, e, "activities", tok).status_code == 200
         r = get(client, e, "operationlogs", tok, **{"from": TODAY.isoformat(), "to": TODAY.isoformat()})
-        assert_error(r, 400, 4711, "Invalid access token, does not contain scopes:"
-                                   "[report:read:operation_logs:admin, report:read:admin].")
+        assert_error(
+            r,
+            400,
+            4711,
+            "Invalid access token, does not contain scopes:[report:read:operation_logs:admin, report:read:admin].",
+        )
     with make(scopes=("report:read:operation_logs:admin",)) as e:
         tok = fetch_token(client, e)
         body = assert_error(get(client, e, "activities", tok), 400, 4711)
@@ -151,6 +158,7 @@ def test_scope_error_4711(client):
 
 
 # ---- report bodies, order, pagination ------------------------------------------------
+
 
 def test_body_shapes(emu, client):
     tok = fetch_token(client, emu)
@@ -239,8 +247,14 @@ def test_category_filter(emu, client):
     assert rooms and {r["category_type"] for r in rooms} == {"Zoom Rooms"}
     everything, _ = read_all(client, emu, "operationlogs", tok, since, TODAY, category_type="all")
     assert len(everything) == len(emu.truth("operation", since, TODAY))
-    r = get(client, emu, "operationlogs", tok, category_type="nonsense",
-            **{"from": since.isoformat(), "to": TODAY.isoformat()})
+    r = get(
+        client,
+        emu,
+        "operationlogs",
+        tok,
+        category_type="nonsense",
+        **{"from": since.isoformat(), "to": TODAY.isoformat()},
+    )
     assert_error(r, 400, 300)
 
 
@@ -306,13 +320,19 @@ def test_visibility_follows_the_clock_and_add_records(client):
         assert before and all(r["time"] <= "2026-03-18T12:00:00Z" for r in before)
         clock.advance(6 * 3600)
         later = e.truth("activity", TODAY, TODAY)
-        assert len(later) > len(before) and later[-len(before):] == before
+        assert len(later) > len(before) and later[-len(before) :] == before
 
         # A late record with an old time, and one sharing a second with an existing record.
         day = TODAY - timedelta(days=3)
         existing = e.truth("activity", day, day)[5]
-        late = {"email": "late.comer@example.com", "time": f"{day.isoformat()}T10:00:00Z", "type": "Sign in",
-                "ip_address": "198.51.100.7", "client_type": "win", "version": "5.17.5.31030"}
+        late = {
+            "email": "late.comer@example.com",
+            "time": f"{day.isoformat()}T10:00:00Z",
+            "type": "Sign in",
+            "ip_address": "198.51.100.7",
+            "client_type": "win",
+            "version": "5.17.5.31030",
+        }
         twin = dict(existing, email="same.second@example.com")
         e.add_records("activity", [late, twin])
         truth = e.truth("activity", day, day)
@@ -325,6 +345,7 @@ def test_visibility_follows_the_clock_and_add_records(client):
 
 
 # ---- faults ------------------------------------------------------------------------
+
 
 def test_fault_429_qps_and_daily(client):
     with make() as e:
@@ -344,7 +365,7 @@ def test_fault_429_qps_and_daily(client):
             assert body["message"].startswith("You have reached the maximum daily rate limit for this API")
             assert r.headers["X-RateLimit-Type"] == "Daily-limit"
             assert r.headers["Retry-After"] == "2026-03-18T12:00:02Z"  # ISO timestamp, not seconds
-        e.inject("429_daily", retry_after_at=datetime(2026, 3, 19, tzinfo=timezone.utc))
+        e.inject("429_daily", retry_after_at=datetime(2026, 3, 19, tzinfo=UTC))
         assert get(client, e, "activities", tok).headers["Retry-After"] == "2026-03-19T00:00:00Z"
         assert get(client, e, "activities", tok).status_code == 200  # queue drained
         assert e.stats["status"][429] == 5
@@ -370,8 +391,11 @@ def test_fault_server_errors_slow_and_nonjson(client):
         # The token endpoint is left alone unless asked.
         e.inject("500", target="token")
         assert get(client, e, "activities", tok).status_code == 200
-        r = client.post(e.token_url, params={"grant_type": "account_credentials", "account_id": e.config.account_id},
-                        auth=(e.config.client_id, e.config.client_secret))
+        r = client.post(
+            e.token_url,
+            params={"grant_type": "account_credentials", "account_id": e.config.account_id},
+            auth=(e.config.client_id, e.config.client_secret),
+        )
         assert r.status_code == 500
 
 
@@ -423,8 +447,10 @@ def test_fault_wrong_shape(client):
         stats = e.stats
         assert stats["faults"] == 9 and stats["status"] == {200: stats["report_requests"] + 1}
 
-        with pytest.raises(ValueError, match="data_string.*no_records.*records_not_list.*record_not_object"
-                                             ".*token_not_string.*not_object"):
+        with pytest.raises(
+            ValueError,
+            match="data_string.*no_records.*records_not_list.*record_not_object.*token_not_string.*not_object",
+        ):
             e.inject("wrong_shape", shape="data_number")
         with pytest.raises(ValueError):
             e.inject("wrong_shape", target="token")
@@ -433,8 +459,9 @@ def test_fault_wrong_shape(client):
 def _stream(c: httpx.Client, e: Emulator, token: str, **params) -> tuple[int, int, bytes]:
     """Status, Content-Length and the body bytes that arrived before the server hung up."""
     got = b""
-    with c.stream("GET", f"{e.api_url}/report/activities", params=params,
-                  headers={"Authorization": f"Bearer {token}"}) as r:
+    with c.stream(
+        "GET", f"{e.api_url}/report/activities", params=params, headers={"Authorization": f"Bearer {token}"}
+    ) as r:
         with pytest.raises(httpx.RemoteProtocolError):
             for chunk in r.iter_raw():
                 got += chunk
@@ -520,8 +547,12 @@ def test_fault_expire_page_token(client):
         first = get(client, e, "activities", tok, **window)  # no page token: not affected
         assert first.status_code == 200
         page_token = first.json()["next_page_token"]
-        assert_error(get(client, e, "activities", tok, next_page_token=page_token, **window), 400, 300,
-                     "The next page token is invalid or expired.")
+        assert_error(
+            get(client, e, "activities", tok, next_page_token=page_token, **window),
+            400,
+            300,
+            "The next page token is invalid or expired.",
+        )
         assert get(client, e, "activities", tok, next_page_token=page_token, **window).status_code == 200
 
 
@@ -530,8 +561,11 @@ def test_fault_revoke(client):
         tok = fetch_token(client, e)
         e.inject("revoke")
         assert_error(get(client, e, "activities", tok), 401, 124)
-        r = client.post(e.token_url, params={"grant_type": "account_credentials", "account_id": e.config.account_id},
-                        auth=(e.config.client_id, e.config.client_secret))
+        r = client.post(
+            e.token_url,
+            params={"grant_type": "account_credentials", "account_id": e.config.account_id},
+            auth=(e.config.client_id, e.config.client_secret),
+        )
         assert r.status_code in (400, 401) and r.json()["error"] == "invalid_client"
         e.clear_faults()
         assert get(client, e, "activities", fetch_token(client, e)).status_code == 200
@@ -545,6 +579,7 @@ def test_unknown_fault_kind_is_refused():
 
 # ---- rate limits -------------------------------------------------------------------
 
+
 @pytest.mark.parametrize("lowercase", [False, True])
 def test_qps_limit(client, lowercase):
     with make(qps_limit=2, lowercase_headers=lowercase) as e:
@@ -554,8 +589,13 @@ def test_qps_limit(client, lowercase):
         r = statuses[2]
         assert_error(r, 429, 429)
         names = {k.decode() for k, _ in r.headers.raw}
-        wanted = {"X-RateLimit-Limit", "X-RateLimit-Remaining", "X-RateLimit-Category", "X-RateLimit-Type",
-                  "Retry-After"}
+        wanted = {
+            "X-RateLimit-Limit",
+            "X-RateLimit-Remaining",
+            "X-RateLimit-Category",
+            "X-RateLimit-Type",
+            "Retry-After",
+        }
         assert (wanted if not lowercase else {n.lower() for n in wanted}) <= names
         assert r.headers["x-ratelimit-type"] == "QPS" and r.headers["x-ratelimit-limit"] == "2"
         assert int(r.headers["retry-after"]) >= 1
@@ -572,7 +612,7 @@ def test_daily_limit_without_retry_after(client):
         r = get(client, e, "activities", tok)
         assert_error(r, 429, 429)
         assert r.headers["X-RateLimit-Type"] == "Daily-limit" and "Retry-After" not in r.headers
-        clock.now = datetime(2026, 3, 19, 0, 0, 1, tzinfo=timezone.utc)  # the cap resets at 00:00 UTC
+        clock.now = datetime(2026, 3, 19, 0, 0, 1, tzinfo=UTC)  # the cap resets at 00:00 UTC
         assert get(client, e, "activities", fetch_token(client, e)).status_code == 200
 
 
@@ -585,6 +625,7 @@ def test_daily_limit_retry_after_is_next_midnight(client):
 
 
 # ---- the generated account ---------------------------------------------------------
+
 
 def test_determinism_across_emulators():
     a, b = make(seed=11), make(seed=11)
@@ -623,14 +664,14 @@ def test_every_operation_detail_shape(emu):
     def has(pattern):
         return any(re.search(pattern, d) for d in details)
 
-    assert has(r"^[A-Za-z][\w ()-]*\S  - [^:]+: from On to Off$")              # Section  - Setting: from On to Off
+    assert has(r"^[A-Za-z][\w ()-]*\S  - [^:]+: from On to Off$")  # Section  - Setting: from On to Off
     assert has(r"Have at least specified length of characters: from \d+ to \d+ - ")  # numeric, several changes
-    assert has(r"^Quality Settings - Audio  - ")                                 # hyphen in the section name
-    assert has(r"Sign-In") and has(r"Co-Owner")                                  # hyphens inside values
-    assert has(r": set to  - ")                                                  # empty "set to" value
+    assert has(r"^Quality Settings - Audio  - ")  # hyphen in the section name
+    assert has(r"Sign-In") and has(r"Co-Owner")  # hyphens inside values
+    assert has(r": set to  - ")  # empty "set to" value
     assert has(r": set to \w")
     assert has(r"^Activate User \S+@\S+ $") and has(r"^Deactivate User \S+@\S+ $")  # trailing space
-    assert has(r"^Edit Group [^-]+ $")                                           # no change list
+    assert has(r"^Edit Group [^-]+ $")  # no change list
     assert has(r"^Add Group ")
     assert has(r"^Change Role  - \S+@\S+: from (Member|User) to (Admin|Co-Owner|Billing Admin|Owner)$")
     assert has(r"^Update User \S+  - User Role: from Member to Admin$")
@@ -639,8 +680,17 @@ def test_every_operation_detail_shape(emu):
     assert has(r"^Update a Channel .+  - Cloud Storage Retention: set to  - Name: from ")
     assert has(r"^Assign admin for channel ")
     categories = {r["category_type"] for r in ops}
-    assert {"Account", "User", "User Group", "Zoom Rooms", "Recording", "Role", "Channels", "Billing",
-            "User Settings"} <= categories
+    assert {
+        "Account",
+        "User",
+        "User Group",
+        "Zoom Rooms",
+        "Recording",
+        "Role",
+        "Channels",
+        "Billing",
+        "User Settings",
+    } <= categories
     actions = {r["action"] for r in ops}
     assert {"Update", "Add", "Delete", "Batch Update", "SCIM API - Update"} <= actions
     assert any(r["category_type"] == "Recording" and r["action"] == "Delete" for r in ops)
@@ -680,6 +730,7 @@ def test_geo_table_covers_documentation_space_only():
 
 # ---- housekeeping ------------------------------------------------------------------
 
+
 def test_stats_and_lifecycle(client):
     e = make()
     with pytest.raises(RuntimeError):
@@ -705,22 +756,49 @@ def test_cli_arguments_and_serve_forever():
 
     parser = argparse.ArgumentParser()
     add_arguments(parser)
-    argv = ["--port", "0", "--seed", "3", "--qps-limit", "10", "--lowercase-headers", "--no-retry-after",
-            "--arrivals-per-request", "2", "--oldest-first"]
+    argv = [
+        "--port",
+        "0",
+        "--seed",
+        "3",
+        "--qps-limit",
+        "10",
+        "--lowercase-headers",
+        "--no-retry-after",
+        "--arrivals-per-request",
+        "2",
+        "--oldest-first",
+    ]
     cfg = config_from_args(parser.parse_args(argv))
-    assert (cfg.seed, cfg.qps_limit, cfg.lowercase_headers, cfg.retry_after, cfg.arrivals_per_request,
-            cfg.oldest_first) == (3, 10, True, False, 2, True)
+    assert (
+        cfg.seed,
+        cfg.qps_limit,
+        cfg.lowercase_headers,
+        cfg.retry_after,
+        cfg.arrivals_per_request,
+        cfg.oldest_first,
+    ) == (3, 10, True, False, 2, True)
     assert config_from_args(parser.parse_args([])).oldest_first is False
 
     root = Path(__file__).resolve().parents[1]
     code = "import sys; from emulator.cli import main; sys.exit(main(['--port', '0']))"
-    proc = subprocess.Popen([sys.executable, "-c", code], cwd=root, stderr=subprocess.PIPE, text=True,
-                            env={**os.environ, "PYTHONPATH": str(root)})
+    proc = subprocess.Popen(
+        [sys.executable, "-c", code],
+        cwd=root,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "PYTHONPATH": str(root)},
+    )
     try:
         line = proc.stderr.readline()
         url = re.search(r"ZOOM_API_URL=(\S+)", line).group(1)
-        for name in ("ZOOM_OAUTH_TOKEN_URL=", "ZOOM_ACCOUNT_ID=emulator-account", "ZOOM_CLIENT_ID=emulator-client",
-                     "ZOOM_CLIENT_SECRET", "emulator-secret"):
+        for name in (
+            "ZOOM_OAUTH_TOKEN_URL=",
+            "ZOOM_ACCOUNT_ID=emulator-account",
+            "ZOOM_CLIENT_ID=emulator-client",
+            "ZOOM_CLIENT_SECRET",
+            "emulator-secret",
+        ):
             assert name in line
         with httpx.Client() as c:
             assert c.get(url + "/report/activities").status_code == 401

@@ -8,7 +8,7 @@ import hashlib
 import secrets
 import threading
 import time
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from urllib.parse import parse_qs, urlsplit
 
 import httpx
@@ -16,7 +16,7 @@ import pytest
 
 from emulator import Emulator, EmulatorConfig
 
-NOW = datetime(2026, 3, 18, 12, 0, 0, tzinfo=timezone.utc)
+NOW = datetime(2026, 3, 18, 12, 0, 0, tzinfo=UTC)
 REDIRECT = "http://127.0.0.1:9/oauth/callback"
 
 INVALID_CODE = {"reason": "Invalid authorization code", "error": "invalid_grant"}
@@ -107,6 +107,7 @@ def counts(e) -> dict:
 
 # ---- authorize -> exchange -> report ----------------------------------------------------
 
+
 def test_full_pkce_flow(client):
     with make() as e:
         assert e.authorize_url == e.base_url + "/oauth/authorize"
@@ -173,14 +174,16 @@ def test_authorize_errors(client):
             ({"client_id": "someone-else"}, {"reason": "Invalid client_id", "error": "invalid_client"}),
             ({"client_id": None}, {"reason": "Invalid client_id", "error": "invalid_client"}),
             ({"redirect_uri": None}, {"reason": "Redirect URI mismatch.", "error": "invalid_request"}),
-            ({"redirect_uri": "http://127.0.0.1:9/elsewhere"},
-             {"reason": "Redirect URI mismatch.", "error": "invalid_request"}),
-            ({"response_type": "token"},
-             {"reason": "Unsupported response type", "error": "unsupported_response_type"}),
-            ({"response_type": None},
-             {"reason": "Unsupported response type", "error": "unsupported_response_type"}),
-            ({"code_challenge": "abc", "code_challenge_method": "S512"},
-             {"reason": "Invalid code_challenge_method", "error": "invalid_request"}),
+            (
+                {"redirect_uri": "http://127.0.0.1:9/elsewhere"},
+                {"reason": "Redirect URI mismatch.", "error": "invalid_request"},
+            ),
+            ({"response_type": "token"}, {"reason": "Unsupported response type", "error": "unsupported_response_type"}),
+            ({"response_type": None}, {"reason": "Unsupported response type", "error": "unsupported_response_type"}),
+            (
+                {"code_challenge": "abc", "code_challenge_method": "S512"},
+                {"reason": "Invalid code_challenge_method", "error": "invalid_request"},
+            ),
         ]
         for overrides, body in cases:
             r = authorize(client, e, state="s", **overrides)
@@ -203,6 +206,7 @@ def test_authorize_deny(client):
 
 
 # ---- code exchange refusals ----------------------------------------------------------------
+
 
 def test_wrong_verifier_and_redirect_are_refused(client):
     with make() as e:
@@ -251,6 +255,7 @@ def test_code_expires_after_five_minutes(client):
 
 # ---- refresh rotation -----------------------------------------------------------------------
 
+
 def test_refresh_rotates_and_old_token_is_refused(client):
     with make() as e:
         first = login(client, e)
@@ -276,8 +281,14 @@ def test_refresh_rotates_and_old_token_is_refused(client):
         snap = e.refresh_tokens()
         assert snap["valid"] == [third["refresh_token"]]
         assert snap["all"] == [first["refresh_token"], second["refresh_token"], third["refresh_token"]]
-        assert counts(e) == {"issued": 3, "rotated": 2, "rejected_superseded": 1, "rejected_unknown": 1,
-                             "rejected_expired": 0, "rejected_revoked": 0}
+        assert counts(e) == {
+            "issued": 3,
+            "rotated": 2,
+            "rejected_superseded": 1,
+            "rejected_unknown": 1,
+            "rejected_expired": 0,
+            "rejected_revoked": 0,
+        }
 
 
 def test_refresh_with_bad_client_is_401_and_does_not_rotate(client):
@@ -357,6 +368,7 @@ def test_user_access_tokens_expire_like_the_others(client):
 
 # ---- faults on the token endpoint ---------------------------------------------------------
 
+
 @pytest.mark.parametrize("kind", ["500", "503", "429_qps", "reset"])
 def test_failed_refresh_does_not_rotate(client, kind):
     with make() as e:
@@ -402,8 +414,14 @@ def test_lose_token_response(client):
         assert len(snap["valid"]) == 1
         lost = snap["valid"][0]
         assert lost != old and snap["all"] == [old, lost]
-        assert counts(e) == {"issued": 2, "rotated": 1, "rejected_superseded": 0, "rejected_unknown": 0,
-                             "rejected_expired": 0, "rejected_revoked": 0}
+        assert counts(e) == {
+            "issued": 2,
+            "rotated": 1,
+            "rejected_superseded": 0,
+            "rejected_unknown": 0,
+            "rejected_expired": 0,
+            "rejected_revoked": 0,
+        }
         new_access = set(e.issued_tokens()) - issued_before
         assert len(new_access) == 1
         stats = e.stats
@@ -468,14 +486,21 @@ def test_revoke_makes_refresh_fail_for_good(client):
 
 # ---- server-to-server unchanged, secrets kept out -------------------------------------------
 
+
 def test_account_credentials_unchanged_alongside(client):
     with make() as e:
-        r = client.post(e.token_url, params={"grant_type": "account_credentials", "account_id": e.config.account_id},
-                        auth=(e.config.client_id, e.config.client_secret))
+        r = client.post(
+            e.token_url,
+            params={"grant_type": "account_credentials", "account_id": e.config.account_id},
+            auth=(e.config.client_id, e.config.client_secret),
+        )
         assert r.status_code == 200 and "refresh_token" not in r.json()
         e.inject("revoke")
-        r = client.post(e.token_url, params={"grant_type": "account_credentials", "account_id": e.config.account_id},
-                        auth=(e.config.client_id, e.config.client_secret))
+        r = client.post(
+            e.token_url,
+            params={"grant_type": "account_credentials", "account_id": e.config.account_id},
+            auth=(e.config.client_id, e.config.client_secret),
+        )
         assert (r.status_code, r.json()) == (401, INVALID_CLIENT)
         r = client.post(e.token_url, data={"grant_type": "password"}, auth=(e.config.client_id, e.config.client_secret))
         assert r.status_code == 401  # revoked S2S apps fail client authentication first, as before

@@ -10,17 +10,15 @@ from collections import Counter
 from datetime import timedelta
 
 import pytest
+from helpers import EmulatedRun, clean_env, emulated_truth, emulator_env, multiset, read_ndjson, run_cli, zoom_fields
 
-from emulator import Emulator, EmulatorConfig
 from collector.windows import utc_today
-from helpers import (EmulatedRun, clean_env, emulated_truth, emulator_env, multiset, read_ndjson, run_cli,
-                     zoom_fields)
+from emulator import Emulator, EmulatorConfig
 
 
 @pytest.fixture
 def emu():
-    with Emulator(EmulatorConfig(seed=11, users=25, activity_per_day=200, operation_per_day=60,
-                                 history_days=183)) as e:
+    with Emulator(EmulatorConfig(seed=11, users=25, activity_per_day=200, operation_per_day=60, history_days=183)) as e:
         yield e
 
 
@@ -54,8 +52,9 @@ def test_ids_are_deterministic_across_fresh_states(emu, tmp_path):
 
 
 def test_follow_with_records_arriving_during_passes_writes_each_once(tmp_path):
-    cfg = EmulatorConfig(seed=3, users=20, activity_per_day=900, operation_per_day=300, history_days=10,
-                         arrivals_per_request=4)
+    cfg = EmulatorConfig(
+        seed=3, users=20, activity_per_day=900, operation_per_day=300, history_days=10, arrivals_per_request=4
+    )
     with Emulator(cfg) as emu:
         run = EmulatedRun(emu, tmp_path / "s.sqlite3")
         today = utc_today()
@@ -93,11 +92,22 @@ def test_cli_sigterm_mid_backfill_then_restart_loses_and_repeats_nothing(tmp_pat
         since = today - timedelta(days=60)
         out = tmp_path / "out.ndjson"
         state = tmp_path / "state.sqlite3"
-        args = ["collect", "--since", since.isoformat(), "--state", str(state), "--output", str(out), "--quiet",
-                "--max-rps", "0"]
+        args = [
+            "collect",
+            "--since",
+            since.isoformat(),
+            "--state",
+            str(state),
+            "--output",
+            str(out),
+            "--quiet",
+            "--max-rps",
+            "0",
+        ]
         env = emulator_env(emu)
-        proc = subprocess.Popen([sys.executable, "-m", "zoom_activity_logs", *args], env={**clean_env(), **env},
-                                stderr=subprocess.PIPE)
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "zoom_activity_logs", *args], env={**clean_env(), **env}, stderr=subprocess.PIPE
+        )
         deadline = time.time() + 60
         while time.time() < deadline and (not out.exists() or out.stat().st_size < 200_000):
             time.sleep(0.02)
@@ -115,14 +125,28 @@ def test_cli_sigterm_mid_backfill_then_restart_loses_and_repeats_nothing(tmp_pat
 
 
 def test_cli_follow_picks_up_arrivals_exactly_once(tmp_path):
-    cfg = EmulatorConfig(seed=8, users=15, activity_per_day=300, operation_per_day=100, history_days=5,
-                         arrivals_per_request=2)
+    cfg = EmulatorConfig(
+        seed=8, users=15, activity_per_day=300, operation_per_day=100, history_days=5, arrivals_per_request=2
+    )
     with Emulator(cfg) as emu:
         out = tmp_path / "out.ndjson"
-        args = ["collect", "--follow", "--interval", "1", "--state", str(tmp_path / "s.sqlite3"),
-                "--output", str(out), "--quiet", "--health"]
-        proc = subprocess.Popen([sys.executable, "-m", "zoom_activity_logs", *args],
-                                env={**clean_env(), **emulator_env(emu)}, stderr=subprocess.PIPE)
+        args = [
+            "collect",
+            "--follow",
+            "--interval",
+            "1",
+            "--state",
+            str(tmp_path / "s.sqlite3"),
+            "--output",
+            str(out),
+            "--quiet",
+            "--health",
+        ]
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "zoom_activity_logs", *args],
+            env={**clean_env(), **emulator_env(emu)},
+            stderr=subprocess.PIPE,
+        )
 
         def polls_done() -> int:  # a health line ends each poll
             return out.read_bytes().count(b'"log_type":"health"') if out.exists() else 0
@@ -151,11 +175,23 @@ def test_cli_kill_9_repeats_at_most_the_uncommitted_page_and_loses_nothing(tmp_p
         today = utc_today()
         since = today - timedelta(days=45)
         out = tmp_path / "out.ndjson"
-        args = ["collect", "--since", since.isoformat(), "--state", str(tmp_path / "s.sqlite3"),
-                "--output", str(out), "--quiet", "--max-rps", "0"]  # pacing is not what this tests
+        args = [
+            "collect",
+            "--since",
+            since.isoformat(),
+            "--state",
+            str(tmp_path / "s.sqlite3"),
+            "--output",
+            str(out),
+            "--quiet",
+            "--max-rps",
+            "0",
+        ]  # pacing is not what this tests
         env = {**clean_env(), **emulator_env(emu)}
         for threshold in (100_000, 400_000, 900_000):
-            proc = subprocess.Popen([sys.executable, "-m", "zoom_activity_logs", *args], env=env, stderr=subprocess.DEVNULL)
+            proc = subprocess.Popen(
+                [sys.executable, "-m", "zoom_activity_logs", *args], env=env, stderr=subprocess.DEVNULL
+            )
             while proc.poll() is None and (not out.exists() or out.stat().st_size < threshold):
                 time.sleep(0.005)
             proc.kill()

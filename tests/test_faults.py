@@ -9,15 +9,14 @@ import sqlite3
 from datetime import timedelta
 
 import pytest
+from helpers import EmulatedRun, FastWaiter, emulator_env, multiset, read_ndjson, run_cli, zoom_fields
+from helpers import emulated_truth as truth
 
-from emulator import Emulator, EmulatorConfig
 from collector.errors import AuthError, OutputClosed
 from collector.output import Sink
 from collector.retry import Stopped
 from collector.windows import utc_today
-from helpers import EmulatedRun, FastWaiter, emulator_env, multiset, read_ndjson, run_cli, zoom_fields
-from helpers import emulated_truth as truth
-
+from emulator import Emulator, EmulatorConfig
 
 # (fault kind, emulator settings, fault params): the variants the issue names.
 FAULTS = {
@@ -75,8 +74,9 @@ def test_backfill_under_fault(tmp_path, name):
 @pytest.mark.parametrize("name", sorted(FAULTS))
 def test_follow_under_fault_with_records_arriving(tmp_path, name):
     kind, knobs, params = FAULTS[name]
-    cfg = EmulatorConfig(seed=22, users=15, activity_per_day=400, operation_per_day=120, history_days=3,
-                         arrivals_per_request=3, **knobs)
+    cfg = EmulatorConfig(
+        seed=22, users=15, activity_per_day=400, operation_per_day=120, history_days=3, arrivals_per_request=3, **knobs
+    )
     with Emulator(cfg) as emu:
         run = Run(emu, tmp_path / "s.sqlite3")
         run.collector.poll()
@@ -162,8 +162,11 @@ def test_cli_revoked_in_follow_mode_exits_with_state_intact(tmp_path):
     cfg = EmulatorConfig(seed=25, users=10, activity_per_day=100, operation_per_day=30, history_days=3)
     with Emulator(cfg) as emu:
         emu.inject("revoke")
-        r = run_cli(["collect", "--follow", "--interval", "1", "--state", str(tmp_path / "s.sqlite3")],
-                    emulator_env(emu), timeout=60)
+        r = run_cli(
+            ["collect", "--follow", "--interval", "1", "--state", str(tmp_path / "s.sqlite3")],
+            emulator_env(emu),
+            timeout=60,
+        )
         assert r.returncode == 3, r.stderr
         assert b"Traceback" not in r.stderr
 
@@ -190,8 +193,9 @@ class MidnightWaiter(FastWaiter):
 
 
 def test_daily_reserve_leaves_the_rest_of_the_cap_to_other_apps(tmp_path):
-    cfg = EmulatorConfig(seed=27, users=20, activity_per_day=2000, operation_per_day=400, history_days=30,
-                         daily_limit=1040)
+    cfg = EmulatorConfig(
+        seed=27, users=20, activity_per_day=2000, operation_per_day=400, history_days=30, daily_limit=1040
+    )
     with Emulator(cfg) as emu:
         run = Run(emu, tmp_path / "s.sqlite3")
         waiter = MidnightWaiter()

@@ -17,9 +17,9 @@ from pathlib import Path
 
 import pytest
 
-from emulator.geo import GEO_BLOCKS
 from contentkit.errors import ContentError
 from contentkit.geoip import GeoIP, map_maxmind_record
+from emulator.geo import GEO_BLOCKS
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -31,6 +31,7 @@ def geo():
 
 # --------------------------------------------------------------------------- bundled table
 
+
 def test_ipv4_documentation_address_gives_the_full_datadog_object(geo):
     assert geo.lookup("198.51.100.7") == {
         "ipAddress": "198.51.100.7",
@@ -39,25 +40,32 @@ def test_ipv4_documentation_address_gives_the_full_datadog_object(geo):
         "subdivision": {"iso_code": "IDF", "name": "Île-de-France"},
         "city": {"name": "Paris"},
         "location": {"latitude": 48.8566, "longitude": 2.3522},
-        "as": {"number": "AS64500", "name": "Example Broadband Paris (documentation)",
-               "type": "isp", "route": "198.51.100.0/26"},
+        "as": {
+            "number": "AS64500",
+            "name": "Example Broadband Paris (documentation)",
+            "type": "isp",
+            "route": "198.51.100.0/26",
+        },
     }
 
 
-@pytest.mark.parametrize("ip,city,country,continent", [
-    ("192.0.2.1", "New York", "US", "NA"),
-    ("192.0.2.127", "San Francisco", "US", "NA"),
-    ("198.51.100.200", "Mumbai", "IN", "AS"),
-    ("203.0.113.42", "Sydney", "AU", "OC"),
-    ("203.0.113.130", "Lagos", "NG", "AF"),
-    ("203.0.113.255", "Toronto", "CA", "NA"),
-    ("2001:db8:1::1", "New York", "US", "NA"),
-    ("2001:DB8:A:0:0:0:0:1", "São Paulo", "BR", "SA"),
-    ("2001:db8:d:ffff::1", "Moscow", "RU", "EU"),
-    ("2001:db8:11::5", "Amsterdam", "NL", "EU"),
-    ("::ffff:192.0.2.10", "New York", "US", "NA"),   # IPv4-mapped IPv6
-    (" 192.0.2.1 ", "New York", "US", "NA"),          # surrounding spaces
-])
+@pytest.mark.parametrize(
+    "ip,city,country,continent",
+    [
+        ("192.0.2.1", "New York", "US", "NA"),
+        ("192.0.2.127", "San Francisco", "US", "NA"),
+        ("198.51.100.200", "Mumbai", "IN", "AS"),
+        ("203.0.113.42", "Sydney", "AU", "OC"),
+        ("203.0.113.130", "Lagos", "NG", "AF"),
+        ("203.0.113.255", "Toronto", "CA", "NA"),
+        ("2001:db8:1::1", "New York", "US", "NA"),
+        ("2001:DB8:A:0:0:0:0:1", "São Paulo", "BR", "SA"),
+        ("2001:db8:d:ffff::1", "Moscow", "RU", "EU"),
+        ("2001:db8:11::5", "Amsterdam", "NL", "EU"),
+        ("::ffff:192.0.2.10", "New York", "US", "NA"),  # IPv4-mapped IPv6
+        (" 192.0.2.1 ", "New York", "US", "NA"),  # surrounding spaces
+    ],
+)
 def test_bundled_ipv4_and_ipv6_ranges(geo, ip, city, country, continent):
     found = geo.lookup(ip)
     assert found["city"]["name"] == city
@@ -68,15 +76,34 @@ def test_bundled_ipv4_and_ipv6_ranges(geo, ip, city, country, continent):
 
 def test_hosting_block_is_typed_hosting(geo):
     assert geo.lookup("2001:db8:11::5")["as"] == {
-        "number": "AS64496", "name": "Example Cloud Hosting Amsterdam (documentation)",
-        "type": "hosting", "route": "2001:db8:11::/48"}
+        "number": "AS64496",
+        "name": "Example Cloud Hosting Amsterdam (documentation)",
+        "type": "hosting",
+        "route": "2001:db8:11::/48",
+    }
 
 
-@pytest.mark.parametrize("ip", [
-    "8.8.8.8", "10.0.0.1", "127.0.0.1", "192.0.3.1", "198.51.101.1", "2001:db8:ff::1",
-    "2001:db9::1", "fe80::1", "not-an-ip", "", "   ", "192.0.2.1/32", "192.0.2.256",
-    None, 12345, ["192.0.2.1"],
-])
+@pytest.mark.parametrize(
+    "ip",
+    [
+        "8.8.8.8",
+        "10.0.0.1",
+        "127.0.0.1",
+        "192.0.3.1",
+        "198.51.101.1",
+        "2001:db8:ff::1",
+        "2001:db9::1",
+        "fe80::1",
+        "not-an-ip",
+        "",
+        "   ",
+        "192.0.2.1/32",
+        "192.0.2.256",
+        None,
+        12345,
+        ["192.0.2.1"],
+    ],
+)
 def test_unknown_private_and_malformed_addresses_give_none(geo, ip):
     assert geo.lookup(ip) is None
 
@@ -111,8 +138,9 @@ def test_bundled_table_agrees_with_the_emulators_geo_table(geo):
 
 def test_bundled_table_covers_only_documentation_space():
     data = json.loads(resources.files("contentkit").joinpath("data/geoip_test_networks.json").read_text("utf-8"))
-    doc_space = [ipaddress.ip_network(n) for n in
-                 ("192.0.2.0/24", "198.51.100.0/24", "203.0.113.0/24", "2001:db8::/32")]
+    doc_space = [
+        ipaddress.ip_network(n) for n in ("192.0.2.0/24", "198.51.100.0/24", "203.0.113.0/24", "2001:db8::/32")
+    ]
     for entry in data["networks"]:
         net = ipaddress.ip_network(entry["network"])
         assert any(net.version == d.version and net.subnet_of(d) for d in doc_space), net
@@ -133,10 +161,12 @@ def test_table_is_declared_package_data():
 
 
 def test_from_networks_most_specific_network_wins_and_bad_entries_fail():
-    geo = GeoIP.from_networks([
-        {"network": "192.0.2.0/24", "city": {"name": "Wide"}},
-        {"network": "192.0.2.128/25", "city": {"name": "Narrow"}},
-    ])
+    geo = GeoIP.from_networks(
+        [
+            {"network": "192.0.2.0/24", "city": {"name": "Wide"}},
+            {"network": "192.0.2.128/25", "city": {"name": "Narrow"}},
+        ]
+    )
     assert geo.lookup("192.0.2.1")["city"]["name"] == "Wide"
     assert geo.lookup("192.0.2.200")["city"]["name"] == "Narrow"
     with pytest.raises(ContentError, match=r"networks\[0\]"):
@@ -152,8 +182,12 @@ def test_from_networks_most_specific_network_wins_and_bad_entries_fail():
 GEOLITE2_CITY_RECORD = {  # the shape of a GeoLite2-City record (maxminddb.Reader.get)
     "city": {"geoname_id": 2988507, "names": {"de": "Paris", "en": "Paris", "ja": "パリ"}},
     "continent": {"code": "EU", "geoname_id": 6255148, "names": {"en": "Europe", "fr": "Europe"}},
-    "country": {"geoname_id": 3017382, "is_in_european_union": True, "iso_code": "FR",
-                "names": {"en": "France", "de": "Frankreich"}},
+    "country": {
+        "geoname_id": 3017382,
+        "is_in_european_union": True,
+        "iso_code": "FR",
+        "names": {"en": "France", "de": "Frankreich"},
+    },
     "location": {"accuracy_radius": 20, "latitude": 48.8534, "longitude": 2.3488, "time_zone": "Europe/Paris"},
     "postal": {"code": "75001"},
     "registered_country": {"geoname_id": 3017382, "iso_code": "FR", "names": {"en": "France"}},
@@ -169,7 +203,7 @@ def test_maps_a_geolite2_city_record_to_datadogs_object():
         "ipAddress": "203.0.113.9",
         "country": {"iso_code": "FR", "name": "France"},
         "continent": {"code": "EU", "name": "Europe"},
-        "subdivision": {"iso_code": "IDF", "name": "Île-de-France"},   # the first level only
+        "subdivision": {"iso_code": "IDF", "name": "Île-de-France"},  # the first level only
         "city": {"name": "Paris"},
         "location": {"latitude": 48.8534, "longitude": 2.3488},
     }
@@ -177,29 +211,48 @@ def test_maps_a_geolite2_city_record_to_datadogs_object():
 
 def test_maps_asn_from_an_asn_record_or_enterprise_traits():
     asn = {"autonomous_system_number": 64496, "autonomous_system_organization": "Example Org"}
-    out = map_maxmind_record({"country": {"iso_code": "US", "names": {"en": "United States"}}},
-                             "192.0.2.1", route="192.0.2.0/24", asn_record=asn)
+    out = map_maxmind_record(
+        {"country": {"iso_code": "US", "names": {"en": "United States"}}},
+        "192.0.2.1",
+        route="192.0.2.0/24",
+        asn_record=asn,
+    )
     assert out["as"] == {"number": "AS64496", "name": "Example Org", "route": "192.0.2.0/24"}
-    traits = {"traits": {"autonomous_system_number": 64497, "autonomous_system_organization": "Cloud",
-                         "domain": "example.com", "user_type": "hosting"}}
+    traits = {
+        "traits": {
+            "autonomous_system_number": 64497,
+            "autonomous_system_organization": "Cloud",
+            "domain": "example.com",
+            "user_type": "hosting",
+        }
+    }
     assert map_maxmind_record(traits, "192.0.2.2")["as"] == {
-        "number": "AS64497", "name": "Cloud", "domain": "example.com", "type": "hosting"}
+        "number": "AS64497",
+        "name": "Cloud",
+        "domain": "example.com",
+        "type": "hosting",
+    }
 
 
 def test_country_only_record_and_names_without_english():
-    out = map_maxmind_record({"country": {"iso_code": "JP", "names": {"ja": "日本"}},
-                              "continent": {"code": "AS"}}, "192.0.2.3")
-    assert out == {"ipAddress": "192.0.2.3", "country": {"iso_code": "JP", "name": "日本"},
-                   "continent": {"code": "AS"}}
+    out = map_maxmind_record(
+        {"country": {"iso_code": "JP", "names": {"ja": "日本"}}, "continent": {"code": "AS"}}, "192.0.2.3"
+    )
+    assert out == {"ipAddress": "192.0.2.3", "country": {"iso_code": "JP", "name": "日本"}, "continent": {"code": "AS"}}
 
 
 def test_record_without_location_data_maps_to_none():
     assert map_maxmind_record({}, "192.0.2.4") is None
-    assert map_maxmind_record({"registered_country": {"iso_code": "FR"}, "location": {"accuracy_radius": 1000}},
-                              "192.0.2.4") is None
+    assert (
+        map_maxmind_record(
+            {"registered_country": {"iso_code": "FR"}, "location": {"accuracy_radius": 1000}}, "192.0.2.4"
+        )
+        is None
+    )
 
 
 # --------------------------------------------------------------------------- .mmdb files
+
 
 def test_missing_file_is_one_clear_error(tmp_path):
     with pytest.raises(ContentError, match=r"GeoIP database .*nope\.mmdb: no such file"):
@@ -229,13 +282,21 @@ def test_bad_asn_file_is_named(tmp_path):
 def test_reads_a_real_mmdb_file(tmp_path):
     """A tiny MaxMind DB written by _mmdb below (maxminddb itself only reads)."""
     path = tmp_path / "city.mmdb"
-    path.write_bytes(_mmdb([("203.0.113.0/24", GEOLITE2_CITY_RECORD),
-                            ("2001:db8:5::/48", {"country": {"iso_code": "DE", "names": {"en": "Germany"}}})]))
+    path.write_bytes(
+        _mmdb(
+            [
+                ("203.0.113.0/24", GEOLITE2_CITY_RECORD),
+                ("2001:db8:5::/48", {"country": {"iso_code": "DE", "names": {"en": "Germany"}}}),
+            ]
+        )
+    )
     with GeoIP.from_mmdb(path) as geo:
         out = geo.lookup("203.0.113.9")
         assert out == map_maxmind_record(GEOLITE2_CITY_RECORD, "203.0.113.9")
-        assert geo.lookup("2001:db8:5::77") == {"ipAddress": "2001:db8:5::77",
-                                                "country": {"iso_code": "DE", "name": "Germany"}}
+        assert geo.lookup("2001:db8:5::77") == {
+            "ipAddress": "2001:db8:5::77",
+            "country": {"iso_code": "DE", "name": "Germany"},
+        }
         assert geo.lookup("198.51.100.1") is None
         assert geo.lookup("nonsense") is None
         out["city"]["name"] = "changed"
@@ -245,17 +306,20 @@ def test_reads_a_real_mmdb_file(tmp_path):
 def test_reads_city_and_asn_files_together(tmp_path):
     city, asn = tmp_path / "city.mmdb", tmp_path / "asn.mmdb"
     city.write_bytes(_mmdb([("203.0.113.0/24", GEOLITE2_CITY_RECORD)]))
-    asn.write_bytes(_mmdb([("203.0.113.0/25", {"autonomous_system_number": 64511,
-                                               "autonomous_system_organization": "Doc Net"})],
-                          database_type="GeoLite2-ASN"))
+    asn.write_bytes(
+        _mmdb(
+            [("203.0.113.0/25", {"autonomous_system_number": 64511, "autonomous_system_organization": "Doc Net"})],
+            database_type="GeoLite2-ASN",
+        )
+    )
     with GeoIP.from_mmdb(city, asn_path=asn) as geo:
-        assert geo.lookup("203.0.113.9")["as"] == {"number": "AS64511", "name": "Doc Net",
-                                                   "route": "203.0.113.0/25"}
+        assert geo.lookup("203.0.113.9")["as"] == {"number": "AS64511", "name": "Doc Net", "route": "203.0.113.0/25"}
         assert "as" not in geo.lookup("203.0.113.200")
 
 
 # A minimal MaxMind DB writer (format: https://maxmind.github.io/MaxMind-DB/), IPv6 tree with
 # IPv4 networks under ::/96, 24-bit records. Enough for the reader to accept the file.
+
 
 class _U16(int):
     pass
@@ -324,8 +388,15 @@ def _mmdb(networks, database_type="GeoLite2-City") -> bytes:
         return r[1] if r[0] == "node" else count + 16 + r[1]
 
     tree = b"".join(record(a).to_bytes(3, "big") + record(b).to_bytes(3, "big") for a, b in nodes)
-    meta = {"binary_format_major_version": _U16(2), "binary_format_minor_version": _U16(0),
-            "build_epoch": _U64(1700000000), "database_type": database_type,
-            "description": {"en": "contentkit test"}, "ip_version": _U16(6), "languages": ["en"],
-            "node_count": count, "record_size": _U16(24)}
+    meta = {
+        "binary_format_major_version": _U16(2),
+        "binary_format_minor_version": _U16(0),
+        "build_epoch": _U64(1700000000),
+        "database_type": database_type,
+        "description": {"en": "contentkit test"},
+        "ip_version": _U16(6),
+        "languages": ["en"],
+        "node_count": count,
+        "record_size": _U16(24),
+    }
     return tree + bytes(16) + bytes(data) + b"\xab\xcd\xefMaxMind.com" + _encode(meta)

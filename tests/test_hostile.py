@@ -10,25 +10,25 @@ import sqlite3
 import subprocess
 import sys
 import time
-from datetime import timedelta
+from datetime import UTC, timedelta
 
 import pytest
+from helpers import EmulatedRun, emulated_truth, emulator_env, multiset, read_ndjson, run_cli, zoom_fields
 
-from emulator import Emulator, EmulatorConfig
 from collector.errors import ApiError, OutputClosed, StateError
 from collector.ledger import Ledger
 from collector.output import Sink
 from collector.windows import utc_today
-from helpers import (EmulatedRun, emulated_truth, emulator_env, multiset, read_ndjson, run_cli,
-                     zoom_fields)
+from emulator import Emulator, EmulatorConfig
 
 TODAY = utc_today()
 SHAPES = ("data_string", "no_records", "records_not_list", "record_not_object", "token_not_string", "not_object")
 
 
 def small(**knobs) -> EmulatorConfig:
-    return EmulatorConfig(**{"seed": 31, "users": 12, "activity_per_day": 60, "operation_per_day": 40,
-                             "history_days": 40, **knobs})
+    return EmulatorConfig(
+        **{"seed": 31, "users": 12, "activity_per_day": 60, "operation_per_day": 40, "history_days": 40, **knobs}
+    )
 
 
 def one_error_line(result, code: int) -> str:
@@ -54,6 +54,7 @@ def assert_exactly(lines, truth):
 
 
 # -- 1. a 200 of the wrong shape ------------------------------------------------------------
+
 
 @pytest.mark.parametrize("shape", SHAPES)
 def test_a_wrong_shaped_200_never_settles_days(tmp_path, shape):
@@ -92,8 +93,10 @@ def test_wrong_shape_exits_5_naming_the_endpoint_and_keeps_the_state(tmp_path):
         assert ok.returncode == 0, ok.stderr
         before = settled_rows(state)
         emu.inject("wrong_shape", count=1000, shape="no_records")
-        r = run_cli(["collect", "--state", str(state), "--since", since, "--max-rps", "0", "--retries", "2",
-                     "--health"], emulator_env(emu))
+        r = run_cli(
+            ["collect", "--state", str(state), "--since", since, "--max-rps", "0", "--retries", "2", "--health"],
+            emulator_env(emu),
+        )
         line = one_error_line(r, 5)
         assert "/report/activities" in line and "no 'activity_logs' list" in line
         assert settled_rows(state) == before
@@ -122,8 +125,13 @@ def test_a_token_endpoint_200_that_is_not_a_token_is_retried_then_exit_5(tmp_pat
     threading.Thread(target=server.serve_forever, daemon=True).start()
     try:
         url = f"http://127.0.0.1:{server.server_port}"
-        env = {"ZOOM_ACCOUNT_ID": "a", "ZOOM_CLIENT_ID": "c", "ZOOM_CLIENT_SECRET": "s",
-               "ZOOM_OAUTH_TOKEN_URL": url + "/oauth/token", "ZOOM_API_URL": url + "/v2"}
+        env = {
+            "ZOOM_ACCOUNT_ID": "a",
+            "ZOOM_CLIENT_ID": "c",
+            "ZOOM_CLIENT_SECRET": "s",
+            "ZOOM_OAUTH_TOKEN_URL": url + "/oauth/token",
+            "ZOOM_API_URL": url + "/v2",
+        }
         r = run_cli(["collect", "--state", str(tmp_path / "s"), "--retries", "2"], env)
         line = one_error_line(r, 5)
         assert "not a token (no access_token string)" in line
@@ -133,6 +141,7 @@ def test_a_token_endpoint_200_that_is_not_a_token_is_retried_then_exit_5(tmp_pat
 
 
 # -- oldest-first pages and a truncated last page ---------------------------------------
+
 
 def test_pages_served_oldest_first_with_arrivals_are_exactly_once(tmp_path):
     with Emulator(small(oldest_first=True, history_days=3, activity_per_day=700)) as emu:
@@ -160,6 +169,7 @@ def test_a_truncated_last_page_is_read_again_before_the_days_settle(tmp_path):
 
 # -- 2. a filtered read settles only its filter --------------------------------------------
 
+
 def test_a_category_read_does_not_settle_the_whole_report(tmp_path):
     with Emulator(small()) as emu:
         state, since = str(tmp_path / "s.sqlite3"), (TODAY - timedelta(days=30)).isoformat()
@@ -171,13 +181,13 @@ def test_a_category_read_does_not_settle_the_whole_report(tmp_path):
         whole = run_cli(base, emulator_env(emu))
         assert whole.returncode == 0, whole.stderr
         # the rest arrives, and the role records are not written twice (same ids)
-        assert_exactly(filtered + read_ndjson(whole.stdout),
-                       emu.truth("operation", TODAY - timedelta(days=30), TODAY))
+        assert_exactly(filtered + read_ndjson(whole.stdout), emu.truth("operation", TODAY - timedelta(days=30), TODAY))
         again = run_cli([*base, "--category", "role"], emulator_env(emu))
         assert again.returncode == 0 and again.stdout == b""
 
 
 # -- 3. an interrupted backfill is owed -------------------------------------------------------
+
 
 class Killed(BaseException):
     """The process dies: nothing after this point runs (not even error handling)."""
@@ -226,8 +236,20 @@ def test_kill_9_during_a_backfill_then_a_plain_run_finishes_it(tmp_path):
     with Emulator(small(history_days=60, activity_per_day=200)) as emu:
         since = (TODAY - timedelta(days=50)).isoformat()
         state, out = tmp_path / "s.sqlite3", tmp_path / "out.ndjson"
-        args = [sys.executable, "-m", "zoom_activity_logs", "collect", "--since", since, "--state", str(state),
-                "--output", str(out), "--max-rps", "20"]
+        args = [
+            sys.executable,
+            "-m",
+            "zoom_activity_logs",
+            "collect",
+            "--since",
+            since,
+            "--state",
+            str(state),
+            "--output",
+            str(out),
+            "--max-rps",
+            "20",
+        ]
         env = {**os.environ, **emulator_env(emu)}
         proc = subprocess.Popen(args, env=env, stderr=subprocess.DEVNULL)
         deadline = time.time() + 60
@@ -239,11 +261,13 @@ def test_kill_9_during_a_backfill_then_a_plain_run_finishes_it(tmp_path):
         assert r.returncode == 0, r.stderr
         assert b"finishing the backfill" in r.stderr
         by_id = {line["record_id"]: line for line in read_ndjson(out.read_bytes())}
-        assert multiset(zoom_fields(line) for line in by_id.values()) == \
-            multiset(emulated_truth(emu, TODAY - timedelta(days=50), TODAY))
+        assert multiset(zoom_fields(line) for line in by_id.values()) == multiset(
+            emulated_truth(emu, TODAY - timedelta(days=50), TODAY)
+        )
 
 
 # -- 4. the lock is on the file, not its name ---------------------------------------------------
+
 
 def test_a_symlink_or_hard_link_to_a_state_in_use_is_refused(tmp_path):
     state = tmp_path / "s.sqlite3"
@@ -291,6 +315,7 @@ def test_two_accounts_of_one_config_on_one_state_are_refused(tmp_path):
 
 # -- 5. a pipe: only what the reader took is delivered ----------------------------------------
 
+
 def read_exactly(fd: int, size: int) -> bytes:
     data = b""
     while len(data) < size:
@@ -303,10 +328,13 @@ def read_exactly(fd: int, size: int) -> bytes:
 
 def backfill_into_a_pipe(emu, state, days: int, stderr) -> tuple[subprocess.Popen, list[str]]:
     """`collect --since` with stdout a pipe this test reads, and its arguments (for run_cli)."""
-    args = ["collect", "--since", (TODAY - timedelta(days=days)).isoformat(), "--state", str(state),
-            "--max-rps", "0"]
-    proc = subprocess.Popen([sys.executable, "-m", "zoom_activity_logs", *args], env={**os.environ, **emulator_env(emu)},
-                            stdout=subprocess.PIPE, stderr=stderr)
+    args = ["collect", "--since", (TODAY - timedelta(days=days)).isoformat(), "--state", str(state), "--max-rps", "0"]
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "zoom_activity_logs", *args],
+        env={**os.environ, **emulator_env(emu)},
+        stdout=subprocess.PIPE,
+        stderr=stderr,
+    )
     return proc, args
 
 
@@ -319,7 +347,7 @@ def test_a_reader_that_dies_loses_nothing_it_did_not_take(tmp_path, taken):
         err = proc.stderr.read().decode()
         proc.stderr.close()
         assert proc.wait(timeout=60) == 6, err
-        took = read_ndjson(got[:got.rfind(b"\n") + 1])  # whole lines only: a cut line was not delivered
+        took = read_ndjson(got[: got.rfind(b"\n") + 1])  # whole lines only: a cut line was not delivered
         rest = run_cli(args, emulator_env(emu))
         assert rest.returncode == 0, rest.stderr
         # exactly once: what the reader took plus the next run is the truth, no loss, no repeat
@@ -351,22 +379,26 @@ def test_reader_gone_before_anything_is_taken_commits_nothing(tmp_path):
 
 # -- 7. unchecked command-line values -----------------------------------------------------------
 
-@pytest.mark.parametrize("args,env,needle", [
-    (["--account-name", "../../../evil"], {}, "--account-name: must be lower-case letters"),
-    ([], {"ZOOM_ACCOUNT_NAME": "a/b"}, "ZOOM_ACCOUNT_NAME: must be lower-case letters"),
-    (["--follow", "--interval", "nan"], {}, "--interval: 'nan' must be between 1 and 86400"),
-    (["--follow", "--interval", "inf"], {}, "must be between 1 and 86400"),
-    (["--follow", "--interval", "1e400"], {}, "must be between 1 and 86400"),
-    (["--interval", "30"], {}, "--interval applies to --follow only"),
-    (["--account", "x"], {}, "--account selects accounts of a --config file"),
-    (["--max-rps", "nan"], {}, "--max-rps: 'nan' is not a finite number"),
-    (["--max-rps", "1000"], {}, "--max-rps: violates maximum 40"),
-    (["--lookback-days", "400"], {}, "--lookback-days: violates maximum 31"),
-    (["--retries", "0"], {}, "--retries must be between 1 and 100"),
-    ([], {"ZOOM_API_URL": "http://api.example.com/v2"}, "ZOOM_API_URL: must be an https URL"),
-    ([], {"ZOOM_OAUTH_TOKEN_URL": "http://zoom.example.com/oauth/token"}, "ZOOM_OAUTH_TOKEN_URL: must be an https"),
-    ([], {"ZOOM_API_URL": "https://api.zoom.us/v2?key=abc"}, "ZOOM_API_URL: must be an https URL"),
-])
+
+@pytest.mark.parametrize(
+    "args,env,needle",
+    [
+        (["--account-name", "../../../evil"], {}, "--account-name: must be lower-case letters"),
+        ([], {"ZOOM_ACCOUNT_NAME": "a/b"}, "ZOOM_ACCOUNT_NAME: must be lower-case letters"),
+        (["--follow", "--interval", "nan"], {}, "--interval: 'nan' must be between 1 and 86400"),
+        (["--follow", "--interval", "inf"], {}, "must be between 1 and 86400"),
+        (["--follow", "--interval", "1e400"], {}, "must be between 1 and 86400"),
+        (["--interval", "30"], {}, "--interval applies to --follow only"),
+        (["--account", "x"], {}, "--account selects accounts of a --config file"),
+        (["--max-rps", "nan"], {}, "--max-rps: 'nan' is not a finite number"),
+        (["--max-rps", "1000"], {}, "--max-rps: violates maximum 40"),
+        (["--lookback-days", "400"], {}, "--lookback-days: violates maximum 31"),
+        (["--retries", "0"], {}, "--retries must be between 1 and 100"),
+        ([], {"ZOOM_API_URL": "http://api.example.com/v2"}, "ZOOM_API_URL: must be an https URL"),
+        ([], {"ZOOM_OAUTH_TOKEN_URL": "http://zoom.example.com/oauth/token"}, "ZOOM_OAUTH_TOKEN_URL: must be an https"),
+        ([], {"ZOOM_API_URL": "https://api.zoom.us/v2?key=abc"}, "ZOOM_API_URL: must be an https URL"),
+    ],
+)
 def test_bad_values_are_one_line_and_exit_2(tmp_path, args, env, needle):
     base = {"ZOOM_ACCOUNT_ID": "a", "ZOOM_CLIENT_ID": "c", "ZOOM_CLIENT_SECRET": "s"}
     r = run_cli(["collect", "--state", str(tmp_path / "s"), *args], {**base, **env}, cwd=tmp_path)
@@ -383,12 +415,12 @@ def test_account_name_with_a_config_is_refused(tmp_path):
 
 # -- 8. truncated or corrupt state ----------------------------------------------------------
 
+
 @pytest.mark.parametrize("keep,needle", [(0.0, "is empty (truncated?)"), (0.5, "not a readable state database")])
 def test_a_truncated_state_is_refused(tmp_path, keep, needle):
     with Emulator(small()) as emu:
         state = tmp_path / "s.sqlite3"
-        args = ["collect", "--state", str(state), "--since", (TODAY - timedelta(days=30)).isoformat(),
-                "--max-rps", "0"]
+        args = ["collect", "--state", str(state), "--since", (TODAY - timedelta(days=30)).isoformat(), "--max-rps", "0"]
         assert run_cli(args, emulator_env(emu)).returncode == 0
         os.truncate(state, int(state.stat().st_size * keep))
         r = run_cli(args, emulator_env(emu))
@@ -399,13 +431,17 @@ def test_a_corrupt_page_inside_the_state_is_one_line_exit_7(tmp_path):
     with Emulator(small()) as emu:
         state = tmp_path / "s.sqlite3"
         since = (TODAY - timedelta(days=30)).isoformat()
-        assert run_cli(["collect", "--state", str(state), "--since", since, "--max-rps", "0"],
-                       emulator_env(emu)).returncode == 0
+        assert (
+            run_cli(
+                ["collect", "--state", str(state), "--since", since, "--max-rps", "0"], emulator_env(emu)
+            ).returncode
+            == 0
+        )
         data = bytearray(state.read_bytes())
         page = 4096
         assert len(data) > 8 * page
         for at in range(2 * page, len(data) - page, page):  # every page but the header and the last
-            data[at + 100: at + 300] = os.urandom(200)
+            data[at + 100 : at + 300] = os.urandom(200)
         state.write_bytes(bytes(data))
         r = run_cli(["collect", "--state", str(state), "--since", since, "--max-rps", "0"], emulator_env(emu))
         line = one_error_line(r, 7)
@@ -413,11 +449,11 @@ def test_a_corrupt_page_inside_the_state_is_one_line_exit_7(tmp_path):
 
 
 def test_a_long_retry_after_waits_no_longer_than_a_day():
-    from datetime import datetime, timezone
+    from datetime import datetime
 
     from collector.retry import Backoff, rate_limit_delay
 
-    now = datetime(2026, 12, 1, 12, 0, tzinfo=timezone.utc)
+    now = datetime(2026, 12, 1, 12, 0, tzinfo=UTC)
     for value in ("99999999", "2099-01-01T00:00:00Z", "inf", "1e400"):
         wait, _ = rate_limit_delay({"Retry-After": value, "X-RateLimit-Type": "QPS"}, 0, Backoff(), now)
         assert 0 < wait <= 86400 + 60, value
@@ -425,9 +461,9 @@ def test_a_long_retry_after_waits_no_longer_than_a_day():
 
 def test_a_negative_or_garbage_remaining_count_is_ignored():
     import httpx
+    from helpers import RecordingWaiter
 
     from collector.client import REPORTS, ZoomClient
-    from helpers import RecordingWaiter
 
     class Token:
         def access_token(self):
@@ -436,8 +472,9 @@ def test_a_negative_or_garbage_remaining_count_is_ignored():
     answers = iter(["-5", "lots", "0"])
 
     def handler(request):
-        return httpx.Response(200, json={"activity_logs": [], "next_page_token": ""},
-                              headers={"X-RateLimit-Remaining": next(answers)})
+        return httpx.Response(
+            200, json={"activity_logs": [], "next_page_token": ""}, headers={"X-RateLimit-Remaining": next(answers)}
+        )
 
     waiter = RecordingWaiter()
     with httpx.Client(transport=httpx.MockTransport(handler)) as http:
@@ -452,10 +489,10 @@ def test_a_negative_or_garbage_remaining_count_is_ignored():
 @pytest.mark.parametrize("trickle", [False, True])
 def test_an_endless_or_trickling_body_is_cut_and_retried(monkeypatch, trickle):
     import httpx
+    from helpers import RecordingWaiter
 
     from collector import bounded
     from collector.client import REPORTS, ZoomClient
-    from helpers import RecordingWaiter
 
     monkeypatch.setattr(bounded, "MAX_BODY_BYTES", 100_000)
     monkeypatch.setattr(bounded, "MAX_BODY_SECONDS", 0.3)

@@ -49,8 +49,11 @@ def imported_packages(package: str) -> dict[str, set[str]]:
 
 @pytest.mark.parametrize("package", PACKAGES)
 def test_packages_import_only_what_the_architecture_allows(package):
-    wrong = {f: sorted(names - ALLOWED[package]) for f, names in imported_packages(package).items()
-             if names - ALLOWED[package]}
+    wrong = {
+        f: sorted(names - ALLOWED[package])
+        for f, names in imported_packages(package).items()
+        if names - ALLOWED[package]
+    }
     assert not wrong, f"{package} must not import {wrong}"
 
 
@@ -83,8 +86,12 @@ def test_every_content_folder_is_declared_package_data():
 @pytest.mark.slow
 def test_a_regular_install_runs_hunt_and_demo_with_every_rule(tmp_path):
     target = tmp_path / "site"
-    pip = subprocess.run([sys.executable, "-m", "pip", "install", "-q", "--no-deps", "--target", str(target),
-                          str(REPO)], capture_output=True, text=True, timeout=600)
+    pip = subprocess.run(
+        [sys.executable, "-m", "pip", "install", "-q", "--no-deps", "--target", str(target), str(REPO)],
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     assert pip.returncode == 0, pip.stderr[-2000:]
     for content in ("siem_rules", "pipelines/zoom_activity_logs", "dashboards"):
         assert any((target / "contentkit" / content).iterdir())
@@ -92,19 +99,43 @@ def test_a_regular_install_runs_hunt_and_demo_with_every_rule(tmp_path):
     away = tmp_path / "elsewhere"
     away.mkdir()
     probe = subprocess.run(
-        [sys.executable, "-c", "from contentkit.load import ROOT, load_rules, load_pipelines, load_dashboards;"
-                               "print(ROOT, len(load_rules()), len(load_pipelines()), len(load_dashboards()))"],
-        cwd=away, env=env, capture_output=True, text=True, timeout=120)
+        [
+            sys.executable,
+            "-c",
+            "from contentkit.load import ROOT, load_rules, load_pipelines, load_dashboards;"
+            "print(ROOT, len(load_rules()), len(load_pipelines()), len(load_dashboards()))",
+        ],
+        cwd=away,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     root, rules, pipelines, dashboards = probe.stdout.split()
     assert Path(root) == target / "contentkit"
-    assert (int(rules), int(pipelines), int(dashboards)) == (len(load_rules()), len(load_pipelines()),
-                                                             len(load_dashboards()))
+    assert (int(rules), int(pipelines), int(dashboards)) == (
+        len(load_rules()),
+        len(load_pipelines()),
+        len(load_dashboards()),
+    )
 
-    demo = subprocess.run([sys.executable, "-m", "zoom_activity_logs", "demo", "--out", str(away / "demo")],
-                          cwd=away, env=env, capture_output=True, text=True, timeout=600)
+    demo = subprocess.run(
+        [sys.executable, "-m", "zoom_activity_logs", "demo", "--out", str(away / "demo")],
+        cwd=away,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     assert demo.returncode == 0, demo.stdout[-2000:] + demo.stderr[-2000:]
-    hunt = subprocess.run([sys.executable, "-m", "zoom_activity_logs", "hunt", str(away / "demo" / "zoom.ndjson"),
-                           "--format", "json"], cwd=away, env=env, capture_output=True, text=True, timeout=600)
+    hunt = subprocess.run(
+        [sys.executable, "-m", "zoom_activity_logs", "hunt", str(away / "demo" / "zoom.ndjson"), "--format", "json"],
+        cwd=away,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     assert hunt.returncode == 0, hunt.stderr[-2000:]
     assert f"through {len(load_rules())} rules" in hunt.stderr
     assert hunt.stdout.count("\n") >= 5  # the demo's intrusion raises signals

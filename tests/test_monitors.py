@@ -30,8 +30,14 @@ def _search(query: str) -> str:
 
 
 HEALTH_OK = {"log_type": "health", "account": "corp", "status": "ok", "lag_seconds": 12.0, "error_kind": None}
-HEALTH_REVOKED = {"log_type": "health", "account": "corp", "status": "error", "lag_seconds": 4000.0,
-                  "error_kind": "AuthError", "last_error": "Zoom refused the client credentials"}
+HEALTH_REVOKED = {
+    "log_type": "health",
+    "account": "corp",
+    "status": "error",
+    "lag_seconds": 4000.0,
+    "error_kind": "AuthError",
+    "last_error": "Zoom refused the client credentials",
+}
 
 
 def test_the_revoked_monitor_matches_a_revoked_health_line_only():
@@ -44,6 +50,6 @@ def test_the_revoked_monitor_matches_a_revoked_health_line_only():
 
 def test_the_stopped_monitor_reads_the_lag_the_collector_writes():
     body = json.loads((Path(__file__).parent.parent / "examples/monitors/collector_stopped.json").read_text())
-    assert '"@lag_seconds"' in body["query"] and ".by(\"account\")" not in body["query"]
+    assert '"@lag_seconds"' in body["query"] and '.by("account")' not in body["query"]
     query = compile_query(_search(body["query"]))
     assert query.matches(from_ndjson_line(HEALTH_OK)) and query.matches(from_ndjson_line(HEALTH_REVOKED))

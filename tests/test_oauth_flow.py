@@ -13,15 +13,15 @@ from datetime import timedelta
 import httpx
 import orjson
 import pytest
+from helpers import auth_code_config, multiset, read_ndjson, run_cli, zoom_fields
 
 from collector.auth import AuthorizationCodeAuth
 from collector.config import load_config
-from emulator import Emulator, EmulatorConfig
 from collector.errors import AuthError, StateError
 from collector.retry import Waiter
 from collector.tokenstore import TokenStore
 from collector.windows import utc_today
-from helpers import auth_code_config, multiset, read_ndjson, run_cli, zoom_fields
+from emulator import Emulator, EmulatorConfig
 
 # A "browser" that follows the authorize URL's redirects, as a user clicking Allow would.
 
@@ -34,8 +34,17 @@ def free_port() -> int:
 
 @pytest.fixture
 def emu():
-    with Emulator(EmulatorConfig(seed=41, users=10, activity_per_day=80, operation_per_day=20, history_days=10,
-                                 client_id="general-app", client_secret="general-secret")) as e:
+    with Emulator(
+        EmulatorConfig(
+            seed=41,
+            users=10,
+            activity_per_day=80,
+            operation_per_day=20,
+            history_days=10,
+            client_id="general-app",
+            client_secret="general-secret",
+        )
+    ) as e:
         yield e
 
 
@@ -69,9 +78,19 @@ def test_authorize_then_collect_and_rotate(tmp_path, emu):
     assert orjson.loads(tokens.read_bytes())["refresh_token"] == saved["refresh_token"]
 
     emu.inject("expire_access_token")  # Zoom says 124: the collector refreshes, rotating the refresh token
-    emu.add_records("activity", [{"email": "late@example.com", "time": f"{utc_today()}T00:00:01Z",
-                                  "type": "Sign in", "ip_address": "203.0.113.9", "client_type": "Browser",
-                                  "version": "-"}])
+    emu.add_records(
+        "activity",
+        [
+            {
+                "email": "late@example.com",
+                "time": f"{utc_today()}T00:00:01Z",
+                "type": "Sign in",
+                "ip_address": "203.0.113.9",
+                "client_type": "Browser",
+                "version": "-",
+            }
+        ],
+    )
     second = run_cli(["collect", "--config", str(path)], env)
     assert second.returncode == 0, second.stderr
     rotated = orjson.loads(tokens.read_bytes())
@@ -80,7 +99,8 @@ def test_authorize_then_collect_and_rotate(tmp_path, emu):
     lines = read_ndjson(first.stdout) + read_ndjson(second.stdout)
     today = utc_today()
     assert multiset(zoom_fields(l) for l in lines) == multiset(
-        emu.truth("activity", since, today) + emu.truth("operation", since, today))
+        emu.truth("activity", since, today) + emu.truth("operation", since, today)
+    )
     assert stat.S_IMODE(tokens.stat().st_mode) == 0o600
 
 
@@ -90,8 +110,10 @@ def test_authorize_refuses_a_forged_redirect_and_a_denial(tmp_path, emu):
     # a "browser" that lands on the callback with another state, as a forged link would
     script = tmp_path / "forged_browser.py"
     page = tmp_path / "page.html"
-    script.write_text(f"import httpx\nr = httpx.get('http://127.0.0.1:{port}/callback?code=x&state=attacker', "
-                      f"timeout=20)\nopen({str(page)!r}, 'wb').write(b'%d ' % r.status_code + r.content)\n")
+    script.write_text(
+        f"import httpx\nr = httpx.get('http://127.0.0.1:{port}/callback?code=x&state=attacker', "
+        f"timeout=20)\nopen({str(page)!r}, 'wb').write(b'%d ' % r.status_code + r.content)\n"
+    )
     forged = f"{sys.executable} {script} %s"
     r = run_cli(["authorize", "--config", str(path), "--timeout", "30"], {**env, "BROWSER": forged}, timeout=60)
     assert r.returncode == 3 and b"state does not match" in r.stderr, r.stderr.decode()
@@ -103,6 +125,7 @@ def test_authorize_refuses_a_forged_redirect_and_a_denial(tmp_path, emu):
             break
         time.sleep(0.1)
     from collector.authorize import PAGE_BAD
+
     assert page.read_bytes() == b"200 " + PAGE_BAD
     emu.config.authorize_deny = True
     r = run_cli(["authorize", "--config", str(path), "--timeout", "30"], env, timeout=60)
@@ -124,8 +147,9 @@ def clients():
 def make_auth(emu, store, hook=None, clients=None):
     http = httpx.Client(timeout=10)
     clients.append(http)
-    return AuthorizationCodeAuth(http, emu.token_url, emu.config.client_id, emu.config.client_secret, store,
-                                 Waiter(), crash_hook=hook)
+    return AuthorizationCodeAuth(
+        http, emu.token_url, emu.config.client_id, emu.config.client_secret, store, Waiter(), crash_hook=hook
+    )
 
 
 @pytest.mark.parametrize("point", ["before_refresh", "written", "synced", "renamed", "saved"])

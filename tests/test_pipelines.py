@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
 
@@ -92,8 +91,9 @@ def test_build_writes_api_bodies_that_the_official_model_accepts(tmp_path):
     from datadog_api_client.model_utils import UnparsedObject, validate_and_convert_types
     from datadog_api_client.v1.model.logs_pipeline import LogsPipeline
 
-    result = subprocess.run([sys.executable, str(ROOT / "scripts" / "build.py"), "--out", str(tmp_path)],
-                            capture_output=True, text=True)
+    result = subprocess.run(
+        [sys.executable, str(ROOT / "scripts" / "build.py"), "--out", str(tmp_path)], capture_output=True, text=True
+    )
     assert result.returncode == 0, result.stderr
     built = sorted((tmp_path / "pipelines").glob("*.json"))
     assert [p.stem for p in built] == sorted(pack.name for pack in PACKS)
@@ -104,10 +104,10 @@ def test_build_writes_api_bodies_that_the_official_model_accepts(tmp_path):
         assert f"version:{pack.version}" in body["tags"] and f"pack_id:{pack.id}" in body["tags"]
         model = validate_and_convert_types(body, (LogsPipeline,), ["body"], True, True, Configuration())
 
-        def check(processors, where):
+        def check(processors, where, name=path.name):
             for i, processor in enumerate(processors):
                 instance = processor.get_oneof_instance()
-                assert not isinstance(instance, UnparsedObject), f"{path.name}: {where}[{i}] not accepted by the model"
+                assert not isinstance(instance, UnparsedObject), f"{name}: {where}[{i}] not accepted by the model"
                 if getattr(instance, "type", None) and str(instance.type) == "pipeline":
                     check(instance.processors, f"{where}[{i}].processors")
 
@@ -120,8 +120,11 @@ def test_build_reports_every_problem_then_fails(tmp_path):
     (root / "pipelines" / "b").mkdir(parents=True)
     (root / "pipelines" / "a" / "pipeline.yaml").write_text("id: a\nversion: one\ndefinition: {name: A}\n")
     (root / "pipelines" / "b" / "pipeline.yaml").write_text("id: [b\n")
-    result = subprocess.run([sys.executable, str(ROOT / "scripts" / "build.py"), "--out", str(tmp_path / "o"),
-                             "--root", str(root)], capture_output=True, text=True)
+    result = subprocess.run(
+        [sys.executable, str(ROOT / "scripts" / "build.py"), "--out", str(tmp_path / "o"), "--root", str(root)],
+        capture_output=True,
+        text=True,
+    )
     assert result.returncode == 1
     err = result.stderr
     assert "pipelines/a/pipeline.yaml: version: 'one' does not match" in err

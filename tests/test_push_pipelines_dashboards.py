@@ -6,15 +6,15 @@ Recorded once from tests/fake_datadog.py (`--record-mode=once`); replay needs no
 from __future__ import annotations
 
 import importlib.util
+import shutil
 import subprocess
 import sys
-import shutil
 from pathlib import Path
 
 import pytest
+from fake_datadog import API_KEY, APP_KEY, FakeDatadog
 
 from contentkit.load import load_pipelines, pipeline_body
-from fake_datadog import API_KEY, APP_KEY, FakeDatadog
 
 ROOT = Path(__file__).resolve().parent.parent
 PORT = 18127
@@ -56,7 +56,7 @@ def run(capsys, module, *args):
 
 def played(vcr):
     """Requests made so far: recorded ones while recording, played ones on replay."""
-    return vcr.requests[:vcr.play_count] if vcr.play_count else vcr.requests
+    return vcr.requests[: vcr.play_count] if vcr.play_count else vcr.requests
 
 
 def writes(vcr):
@@ -115,8 +115,11 @@ def test_dashboard_push_creates_then_updates_in_place_then_writes_nothing(datado
     # changed content is pushed only with its version bumped (the push runs every check of validate.py)
     code, out, err = run(capsys, push_dashboards, "--root", str(root))
     assert code == 1 and "content changed since version" in err and writes(vcr) == ["POST /api/v1/dashboard"]
-    subprocess.run([sys.executable, str(ROOT / "scripts" / "build.py"), "--update-lock", "--root", str(root)],
-                   check=True, capture_output=True)
+    subprocess.run(
+        [sys.executable, str(ROOT / "scripts" / "build.py"), "--update-lock", "--root", str(root)],
+        check=True,
+        capture_output=True,
+    )
     code, out, _ = run(capsys, push_dashboards, "--root", str(root))
     assert code == 0 and "update zoom-activity-logs-overview" in out and "Security overview" in out
     code, out, _ = run(capsys, push_dashboards, "--root", str(root))

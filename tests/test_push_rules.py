@@ -15,9 +15,9 @@ import re
 from pathlib import Path
 
 import pytest
+from fake_datadog import API_KEY, APP_KEY, FakeDatadog
 
 from contentkit.datadog_api import SITES, DatadogUsageError, base_url
-from fake_datadog import API_KEY, APP_KEY, FakeDatadog
 
 ROOT = Path(__file__).resolve().parent.parent
 PORT = 18126
@@ -36,14 +36,35 @@ def vcr_config():
 
 def body(pid: str, name: str, threshold: int = 0) -> dict:
     return {
-        "name": name, "type": "log_detection", "isEnabled": True,
-        "queries": [{"name": "a", "query": f"source:zoom_activity_logs @evt.name:zoom.{pid}", "aggregation": "count",
-                     "groupByFields": ["@usr.email"], "distinctFields": []}],
+        "name": name,
+        "type": "log_detection",
+        "isEnabled": True,
+        "queries": [
+            {
+                "name": "a",
+                "query": f"source:zoom_activity_logs @evt.name:zoom.{pid}",
+                "aggregation": "count",
+                "groupByFields": ["@usr.email"],
+                "distinctFields": [],
+            }
+        ],
         "cases": [{"name": "hit", "status": "high", "condition": f"a > {threshold}"}],
-        "options": {"detectionMethod": "threshold", "evaluationWindow": 0, "keepAlive": 3600, "maxSignalDuration": 86400},
+        "options": {
+            "detectionMethod": "threshold",
+            "evaluationWindow": 0,
+            "keepAlive": 3600,
+            "maxSignalDuration": 86400,
+        },
         "message": "## Goal\nx\n## Strategy\ny\n## Triage and response\nz\n",
-        "tags": ["source:zoom_activity_logs", "security:attack", "tactic:TA0005-defense-evasion", "technique:T1556",
-                 "pack:zoom-activity-logs", f"pack_id:zoom-{pid}", "version:1"],
+        "tags": [
+            "source:zoom_activity_logs",
+            "security:attack",
+            "tactic:TA0005-defense-evasion",
+            "technique:T1556",
+            "pack:zoom-activity-logs",
+            f"pack_id:zoom-{pid}",
+            "version:1",
+        ],
     }
 
 
@@ -90,12 +111,15 @@ def run(capsys, *args) -> tuple[int, str, str]:
 
 def played(vcr):
     """Requests made so far: recorded ones while recording, played ones on replay."""
-    return vcr.requests[:vcr.play_count] if vcr.play_count else vcr.requests
+    return vcr.requests[: vcr.play_count] if vcr.play_count else vcr.requests
 
 
 def writes(vcr) -> list[str]:
-    return [f"{r.method} {r.path}" for r in played(vcr) if r.method != "GET" and "/validation" not in r.path
-            and not r.path.endswith("/test")]
+    return [
+        f"{r.method} {r.path}"
+        for r in played(vcr)
+        if r.method != "GET" and "/validation" not in r.path and not r.path.endswith("/test")
+    ]
 
 
 @pytest.mark.vcr

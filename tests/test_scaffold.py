@@ -26,15 +26,30 @@ def checkout(tmp_path) -> Path:
 
 
 def test_a_scaffolded_rule_is_valid_and_its_tests_pass(checkout):
-    new = subprocess.run([sys.executable, "scripts/new_rule.py", "zoom-user-deleted-scaffold", "--name",
-                          "Zoom user deleted (scaffold)", "--evt-name", "zoom.user.delete", "--root", str(checkout)],
-                         cwd=ROOT, capture_output=True, text=True, timeout=120)
+    new = subprocess.run(
+        [
+            sys.executable,
+            "scripts/new_rule.py",
+            "zoom-user-deleted-scaffold",
+            "--name",
+            "Zoom user deleted (scaffold)",
+            "--evt-name",
+            "zoom.user.delete",
+            "--root",
+            str(checkout),
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert new.returncode == 0, new.stderr
     assert "tests/test_rules.py -k zoom-user-deleted-scaffold" in new.stdout
     # the one thing left for the author: the version lock
     assert [str(p) for p in validate_all(checkout)] == [
         "siem_rules/zoom-user-deleted-scaffold.yaml: version: zoom-user-deleted-scaffold is not in "
-        "content.lock.json: run python scripts/build.py --update-lock"]
+        "content.lock.json: run python scripts/build.py --update-lock"
+    ]
     packs, rules = load_pipelines(checkout), load_rules(checkout)
     lock, _ = update(entries(packs, rules, load_dashboards(checkout)), read_lock(checkout), checkout)
     write_lock(lock, checkout)
@@ -52,10 +67,21 @@ def test_the_scaffold_refuses_what_would_not_work(checkout):
         rule_document("Zoom X", "X", "zoom.user.delete", "low", "TA0005", "T1562", checkout)
     with pytest.raises(ContentError, match="--severity"):
         rule_document("zoom-x", "X", "zoom.user.delete", "severe", "TA0005", "T1562", checkout)
-    again = [sys.executable, "scripts/new_rule.py", "zoom-user-group-deleted", "--name", "X", "--evt-name",
-             "zoom.user.delete", "--root", str(checkout)]
+    again = [
+        sys.executable,
+        "scripts/new_rule.py",
+        "zoom-user-group-deleted",
+        "--name",
+        "X",
+        "--evt-name",
+        "zoom.user.delete",
+        "--root",
+        str(checkout),
+    ]
     before = (checkout / "siem_rules" / "zoom-user-group-deleted.yaml").read_bytes()
     done = subprocess.run(again, cwd=ROOT, capture_output=True, text=True, timeout=120)
-    assert done.returncode == 2 and done.stderr.strip() == \
-        "new_rule: siem_rules/zoom-user-group-deleted.yaml exists already"
+    assert (
+        done.returncode == 2
+        and done.stderr.strip() == "new_rule: siem_rules/zoom-user-group-deleted.yaml exists already"
+    )
     assert (checkout / "siem_rules" / "zoom-user-group-deleted.yaml").read_bytes() == before

@@ -31,10 +31,10 @@ import orjson
 import pytest
 from helpers import auth_code_config, clean_env, emulator_env, read_ndjson, run_cli
 
-from emulator import Emulator, EmulatorConfig
-from emulator.faults import KINDS as FAULT_KINDS
 from collector.ledger import Ledger
 from collector.windows import utc_today
+from emulator import Emulator, EmulatorConfig
+from emulator.faults import KINDS as FAULT_KINDS
 
 CLIENT_SECRET = "PLANTED-client-secret-5d1f0c9a"
 WRONG_SECRET = "PLANTED-wrong-client-secret-77b2e4"
@@ -53,6 +53,7 @@ SMALL = {"users": 5, "activity_per_day": 20, "operation_per_day": 5, "history_da
 
 
 # ---- the planted secrets --------------------------------------------------------------------
+
 
 def basic(user: str, password: str) -> str:
     return base64.b64encode(f"{user}:{password}".encode()).decode()
@@ -102,6 +103,7 @@ class Secrets:
 
 # ---- the internet trap ----------------------------------------------------------------------
 
+
 class Trap:
     """A local 'proxy' that records and drops every connection: a request to any
     non-loopback host lands here instead of the internet (and without a DNS lookup)."""
@@ -148,6 +150,7 @@ def trap():
 
 # ---- runs and the scan ----------------------------------------------------------------------
 
+
 @contextmanager
 def planted_emulator(secrets: Secrets, **knobs):
     cfg = EmulatorConfig(seed=51, client_secret=CLIENT_SECRET, **{**SMALL, **knobs})
@@ -183,8 +186,9 @@ def base_env(tmp_path: Path, trap: Trap, extra: dict) -> dict:
     return {"XDG_STATE_HOME": str(tmp_path / "xdg"), **trap.env(), **extra}
 
 
-def collect(tmp_path: Path, trap: Trap, env: dict, *args: str, retries: int = 1, state: bool = True,
-            output: bool = False) -> Outcome:
+def collect(
+    tmp_path: Path, trap: Trap, env: dict, *args: str, retries: int = 1, state: bool = True, output: bool = False
+) -> Outcome:
     argv = ["collect", "--verbose", "--health", "--retries", str(retries), *args]
     if state:
         argv += ["--state", str(tmp_path / "state.sqlite3")]
@@ -214,7 +218,7 @@ def _binary_leaks(where: str, data: bytes, secrets: dict[str, str]) -> list[str]
     for label, value in secrets.items():
         at = low.find(value.lower().encode())
         if at >= 0:
-            snippet = data[max(0, at - 60):at + len(value) + 60].decode("utf-8", "replace")
+            snippet = data[max(0, at - 60) : at + len(value) + 60].decode("utf-8", "replace")
             found.append(f"{where} (byte {at}) carries the {label}: ...{snippet!r}...")
     return found
 
@@ -239,8 +243,17 @@ def error_lines(outcome: Outcome) -> list[str]:
     return [line for line in outcome.stderr.decode("utf-8", "replace").splitlines() if ": ERROR: " in line]
 
 
-def verdict(outcome: Outcome, code: int, root: Path, secrets: Secrets, trap: Trap, *needles: str,
-            health: bool = False, skip: tuple[Path, ...] = (), follow: bool = False) -> None:
+def verdict(
+    outcome: Outcome,
+    code: int,
+    root: Path,
+    secrets: Secrets,
+    trap: Trap,
+    *needles: str,
+    health: bool = False,
+    skip: tuple[Path, ...] = (),
+    follow: bool = False,
+) -> None:
     """Every problem at once (leaks first), so a failure shows the whole picture."""
     problems = leaks(outcome, root, secrets, skip)
     err = outcome.stderr.decode("utf-8", "replace")
@@ -267,8 +280,10 @@ def verdict(outcome: Outcome, code: int, root: Path, secrets: Secrets, trap: Tra
             problems.append("no health line with a last_error (nothing of the failed poll was scanned)")
     problems += outcome.notes
     if trap.connections:
-        problems.append(f"{trap.connections} connections to a non-loopback host (caught by the local proxy trap): "
-                        "the URL was not refused before any request")
+        problems.append(
+            f"{trap.connections} connections to a non-loopback host (caught by the local proxy trap): "
+            "the URL was not refused before any request"
+        )
     assert not problems, "\n".join(problems) + "\n--- stderr ---\n" + err
 
 
@@ -298,12 +313,14 @@ def test_env_url_is_refused_by_name_without_its_value(tmp_path, trap, secrets, v
         url = URL_VARIANTS[variant](emu.port, URL_VARS[var])
         outcome = collect(tmp_path, trap, {**emulator_env(emu), var: url})
         if emu.stats["requests"]:
-            outcome.notes.append(f"{emu.stats['requests']} requests reached the emulator: {var} was not "
-                                 "refused before any request")
+            outcome.notes.append(
+                f"{emu.stats['requests']} requests reached the emulator: {var} was not refused before any request"
+            )
         verdict(outcome, 2, tmp_path, secrets, trap, var)
 
 
 # ---- the collector's error paths ------------------------------------------------------------
+
 
 def _wrong_secret(emu, env):
     return {**env, "ZOOM_CLIENT_SECRET": WRONG_SECRET}, {}
@@ -344,12 +361,18 @@ PATHS = {
 }
 
 
-@pytest.mark.parametrize("name", [
-    pytest.param(n, marks=pytest.mark.xfail("wrong_shape" not in FAULT_KINDS, reason="wrong_shape fault pending",
-                                            strict=False))
-    if n.startswith("wrong_shape") else n
-    for n in sorted(PATHS)
-])
+@pytest.mark.parametrize(
+    "name",
+    [
+        pytest.param(
+            n,
+            marks=pytest.mark.xfail("wrong_shape" not in FAULT_KINDS, reason="wrong_shape fault pending", strict=False),
+        )
+        if n.startswith("wrong_shape")
+        else n
+        for n in sorted(PATHS)
+    ],
+)
 def test_error_path_leaks_no_secret(tmp_path, trap, secrets, name):
     knobs, setup, code, health = PATHS[name]
     with planted_emulator(secrets, **knobs) as emu:
@@ -376,10 +399,26 @@ def test_corrupt_state_leaks_no_secret(tmp_path, trap, secrets):
 
 
 def _popen_collect(tmp_path, trap, env, *args):
-    argv = [sys.executable, "-m", "zoom_activity_logs", "collect", "--verbose", "--health", "--retries", "1",
-            "--state", str(tmp_path / "state.sqlite3"), *args]
-    return subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=tmp_path,
-                            env={**clean_env(), **base_env(tmp_path, trap, env)})
+    argv = [
+        sys.executable,
+        "-m",
+        "zoom_activity_logs",
+        "collect",
+        "--verbose",
+        "--health",
+        "--retries",
+        "1",
+        "--state",
+        str(tmp_path / "state.sqlite3"),
+        *args,
+    ]
+    return subprocess.Popen(
+        argv,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        cwd=tmp_path,
+        env={**clean_env(), **base_env(tmp_path, trap, env)},
+    )
 
 
 def _finish(proc, timeout=30) -> tuple[bytes, bytes, list[str]]:
@@ -449,11 +488,20 @@ def write_auth_code_config(tmp_path, emu, redirect_port) -> tuple[Path, dict]:
 
 
 def plant_token_file(path: Path, access_expires_at: int) -> None:
-    path.write_bytes(orjson.dumps({
-        "client_id": APP_ID, "refresh_token": REFRESH_TOKEN, "access_token": STALE_ACCESS_TOKEN,
-        "expires_at": access_expires_at, "token_type": "bearer", "scope": "report:read:admin",
-        "version": 1, "saved_at": int(time.time()),
-    }))
+    path.write_bytes(
+        orjson.dumps(
+            {
+                "client_id": APP_ID,
+                "refresh_token": REFRESH_TOKEN,
+                "access_token": STALE_ACCESS_TOKEN,
+                "expires_at": access_expires_at,
+                "token_type": "bearer",
+                "scope": "report:read:admin",
+                "version": 1,
+                "saved_at": int(time.time()),
+            }
+        )
+    )
     path.chmod(0o600)
 
 
@@ -464,8 +512,12 @@ def test_refused_refresh_token_leaks_no_secret(tmp_path, trap, secrets, variant)
     with planted_emulator(secrets, client_id=APP_ID) as emu:
         path, env = write_auth_code_config(tmp_path, emu, closed_port())
         if variant == "authorized_then_revoked":
-            r = run_cli(["authorize", "--config", str(path), "--timeout", "30"], base_env(tmp_path, trap, env),
-                        timeout=60, cwd=tmp_path)
+            r = run_cli(
+                ["authorize", "--config", str(path), "--timeout", "30"],
+                base_env(tmp_path, trap, env),
+                timeout=60,
+                cwd=tmp_path,
+            )
             assert r.returncode == 0, r.stderr.decode()
             stored = orjson.loads(tokens.read_bytes())
             assert stored["refresh_token"] in emu.refresh_tokens()["valid"]
@@ -479,6 +531,7 @@ def test_refused_refresh_token_leaks_no_secret(tmp_path, trap, secrets, variant)
 
 
 # ---- the scan itself ------------------------------------------------------------------------
+
 
 class _IssuingStub:
     """Stands in for an emulator that issued one access and one refresh token."""
@@ -503,8 +556,11 @@ def test_the_scan_finds_every_kind_of_planted_secret_wherever_it_is(tmp_path):
     (tmp_path / "xdg").mkdir()
     (tmp_path / "xdg" / "out.ndjson").write_text('{"last_error": "http://x:plantedpass@h/"}\n')
     (tmp_path / "tokens.json").write_text(REFRESH_TOKEN)  # the token file is not scanned
-    outcome = Outcome(0, f"Authorization: Basic {basic('some-client', CLIENT_SECRET)}\n".encode(),
-                      b"fine\nrefresh Issued-Refresh-Token-r4t5y6 and ?key=plantedkey\n")
+    outcome = Outcome(
+        0,
+        f"Authorization: Basic {basic('some-client', CLIENT_SECRET)}\n".encode(),
+        b"fine\nrefresh Issued-Refresh-Token-r4t5y6 and ?key=plantedkey\n",
+    )
     found = leaks(outcome, tmp_path, secrets, skip=(tmp_path / "tokens.json",))
     expect = {
         "stderr line 2 carries the refresh token Issued... issued by the emulator",

@@ -16,19 +16,19 @@ import subprocess
 import sys
 import threading
 import time
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path, PurePosixPath
 
 import pytest
 import yaml
+from helpers import clean_env
 
-from zoom_activity_logs.cli import build_parser
-from emulator import Emulator, EmulatorConfig
 from collector.output import render
 from collector.runner import default_state_path
 from collector.tokenstore import default_token_path
 from collector.windows import utc_today
-from helpers import clean_env
+from emulator import Emulator, EmulatorConfig
+from zoom_activity_logs.cli import build_parser
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = ROOT / "examples"
@@ -127,7 +127,7 @@ def collector_invocation(argv: list[str]):
     """(what runs before the collector, the collector's parsed arguments)."""
     at = [i for i, token in enumerate(argv) if PurePosixPath(token).name == "zoom-activity-logs"]
     assert len(at) == 1, f"no single zoom-activity-logs program in {argv}"
-    return argv[: at[0]], build_parser().parse_args(argv[at[0] + 1:])
+    return argv[: at[0]], build_parser().parse_args(argv[at[0] + 1 :])
 
 
 def fgets_pieces(stream: bytes, buf_size: int) -> list[bytes]:
@@ -190,8 +190,9 @@ def largest_line() -> int:
     today = utc_today()
     since = today - timedelta(days=emu.config.history_days - 1)
     account, rid = "a" * 63, "f" * 32
-    return max(len(render(r, kind, account, rid))
-               for kind in ("activity", "operation") for r in emu.truth(kind, since, today))
+    return max(
+        len(render(r, kind, account, rid)) for kind in ("activity", "operation") for r in emu.truth(kind, since, today)
+    )
 
 
 def vector_exec_commands() -> list[list[str]]:
@@ -318,11 +319,14 @@ def test_vector_datadog_route_sets_the_source_and_takes_the_key_from_the_environ
         assert re.fullmatch(r"\$\{DD_SITE(:-[a-z0-9.]+)?\}", sink["site"]), name
         upstream = vector_upstream(config, name)
         assert upstream & collector_sources, f"{name} is not fed by the collector's lines"
-        remaps = [transforms[t]["source"] for t in upstream if transforms.get(t, {}).get("type") == "remap"
-                  and "source" in transforms[t]]
-        sets = [re.findall(r'^\s*\.(ddsource|source)\s*=\s*(.+?)\s*$', vrl, re.M) for vrl in remaps]
+        remaps = [
+            transforms[t]["source"]
+            for t in upstream
+            if transforms.get(t, {}).get("type") == "remap" and "source" in transforms[t]
+        ]
+        sets = [re.findall(r"^\s*\.(ddsource|source)\s*=\s*(.+?)\s*$", vrl, re.M) for vrl in remaps]
         assignments = [a for s in sets for a in s]
-        assert ("ddsource", f'"{SOURCE}"') in assignments, f"{name}: no remap sets .ddsource = \"{SOURCE}\""
+        assert ("ddsource", f'"{SOURCE}"') in assignments, f'{name}: no remap sets .ddsource = "{SOURCE}"'
         assert all(a == ("ddsource", f'"{SOURCE}"') for a in assignments), assignments
 
 
@@ -349,16 +353,21 @@ def test_vector_exec_source_streams_json():
 def test_vector_file_source_is_the_strict_variant(output_path):
     config = load_yaml(VECTOR_FILE)
     (source,) = [s for s in config["sources"].values() if s["type"] == "file"]
-    matches = lambda path: (any(fnmatch.fnmatch(path, p) for p in source["include"])
-                            and not any(fnmatch.fnmatch(path, p) for p in source.get("exclude", [])))
+
+    def matches(path):
+        return any(fnmatch.fnmatch(path, p) for p in source["include"]) and not any(
+            fnmatch.fnmatch(path, p) for p in source.get("exclude", [])
+        )
+
     assert matches(output_path), "reads the unit's --output"
     assert matches(output_path + ".1"), "finishes a renamed generation"
     assert not matches(output_path + ".2.gz"), "never re-reads a compressed generation"
     assert source["read_from"] == "beginning"
     # checkpoints advance only after delivery: global or on every sink
     global_acks = (config.get("acknowledgements") or {}).get("enabled") is True
-    assert global_acks or all((s.get("acknowledgements") or {}).get("enabled") is True
-                              for s in config["sinks"].values())
+    assert global_acks or all(
+        (s.get("acknowledgements") or {}).get("enabled") is True for s in config["sinks"].values()
+    )
 
 
 def test_vector_archive_sinks_write_ndjson():
@@ -451,7 +460,8 @@ def test_every_line_limit_is_the_documented_one_and_holds_the_largest_record(lar
 
 
 LONG_DETAIL = "Sign-In Password Requirement  - " + " - ".join(
-    f"Custom rule {i:03d} for the whole account: from On to Off" for i in range(120))
+    f"Custom rule {i:03d} for the whole account: from On to Off" for i in range(120)
+)
 
 
 @pytest.fixture(scope="module")
@@ -467,22 +477,43 @@ def exec_run(tmp_path_factory):
 
     emu = Emulator(EmulatorConfig(users=8, activity_per_day=40, operation_per_day=15, history_days=3))
     with emu:
-        when = (datetime.now(timezone.utc) - timedelta(minutes=10)).strftime("%Y-%m-%dT%H:%M:%SZ")
-        emu.add_records("operation", [{"time": when, "operator": "admin@example.com", "category_type": "Account",
-                                       "action": "Update", "operation_detail": LONG_DETAIL}])
+        when = (datetime.now(UTC) - timedelta(minutes=10)).strftime("%Y-%m-%dT%H:%M:%SZ")
+        emu.add_records(
+            "operation",
+            [
+                {
+                    "time": when,
+                    "operator": "admin@example.com",
+                    "category_type": "Account",
+                    "action": "Update",
+                    "operation_detail": LONG_DETAIL,
+                }
+            ],
+        )
         (tmp / "accounts.yaml").write_text(
             "version: 1\ndefaults: {max_rps: 0}\naccounts:\n"
             "  - name: corp\n    auth: server_to_server\n"
             "    account_id: {env: T_ACCOUNT}\n    client_id: {env: T_CLIENT}\n    client_secret: {env: T_SECRET}\n"
-            f"    api_url: {emu.api_url}\n    oauth_url: {emu.base_url}\n")
-        env = {**clean_env(), **{k: str(tmp / "state") for k in source["environment"]},
-               "T_ACCOUNT": emu.config.account_id, "T_CLIENT": emu.config.client_id,
-               "T_SECRET": emu.config.client_secret}
-        with subprocess.Popen([sys.executable, "-m", "zoom_activity_logs", *args], stdout=subprocess.PIPE,
-                              stderr=subprocess.PIPE, env=env, cwd=tmp) as proc:
+            f"    api_url: {emu.api_url}\n    oauth_url: {emu.base_url}\n"
+        )
+        env = {
+            **clean_env(),
+            **{k: str(tmp / "state") for k in source["environment"]},
+            "T_ACCOUNT": emu.config.account_id,
+            "T_CLIENT": emu.config.client_id,
+            "T_SECRET": emu.config.client_secret,
+        }
+        with subprocess.Popen(
+            [sys.executable, "-m", "zoom_activity_logs", *args],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            env=env,
+            cwd=tmp,
+        ) as proc:
             lines: queue.Queue = queue.Queue()
-            reader = threading.Thread(target=lambda: [lines.put(l) for l in iter(proc.stdout.readline, b"")],
-                                      daemon=True)
+            reader = threading.Thread(
+                target=lambda: [lines.put(l) for l in iter(proc.stdout.readline, b"")], daemon=True
+            )
             reader.start()
             stdout, deadline = [], time.monotonic() + 60
             try:
@@ -535,12 +566,25 @@ def test_fluent_bit_exec_buffer_keeps_every_real_line_whole(exec_run):
 # --------------------------------------------------------------------------- the remaps, run in VRL
 
 VRL_FILE = ROOT / "pipelines" / "vector" / "zoom_activity_logs.vrl"
-COLLECTOR_LINE = {"time": "2026-11-26T18:20:35Z", "operator": "admin@example.com", "category_type": "Account",
-                  "action": "Update", "operation_detail": "Security  - Waiting Room: from On to Off",
-                  "log_type": "operation", "account": "corp", "record_id": "91ce" + "0" * 28}
+COLLECTOR_LINE = {
+    "time": "2026-11-26T18:20:35Z",
+    "operator": "admin@example.com",
+    "category_type": "Account",
+    "action": "Update",
+    "operation_detail": "Security  - Waiting Room: from On to Off",
+    "log_type": "operation",
+    "account": "corp",
+    "record_id": "91ce" + "0" * 28,
+}
 # what Vector's exec source adds to a decoded line (legacy namespace)
-EXEC_FIELDS = {"host": "collector-host", "pid": 4242, "command": ["zoom-activity-logs", "collect"],
-               "stream": "stdout", "source_type": "exec", "timestamp": "2026-11-26T18:21:00Z"}
+EXEC_FIELDS = {
+    "host": "collector-host",
+    "pid": 4242,
+    "command": ["zoom-activity-logs", "collect"],
+    "stream": "stdout",
+    "source_type": "exec",
+    "timestamp": "2026-11-26T18:21:00Z",
+}
 
 
 def remap(path: Path, name: str):
@@ -569,8 +613,15 @@ def test_vector_exec_remaps_set_the_source_and_restore_the_line():
 def test_vector_file_remap_parses_lines_and_reroutes_the_rest():
     parse, transform = remap(VECTOR_FILE, "zoom_parsed")
     line = json.dumps(COLLECTOR_LINE)
-    out = parse.remap({"message": line, "file": "/var/log/zoom-activity-logs/zoom.ndjson", "host": "h",
-                       "source_type": "file", "timestamp": "2026-11-26T18:21:00Z"})
+    out = parse.remap(
+        {
+            "message": line,
+            "file": "/var/log/zoom-activity-logs/zoom.ndjson",
+            "host": "h",
+            "source_type": "file",
+            "timestamp": "2026-11-26T18:21:00Z",
+        }
+    )
     assert out["ddsource"] == SOURCE
     assert {k: out[k] for k in COLLECTOR_LINE} == COLLECTOR_LINE and "message" not in out and "file" not in out
     for bad in ("zoom-activity-logs: ERROR: not a record", "[1, 2]", '{"cut": "in the midd'):
@@ -584,9 +635,9 @@ def test_the_optional_vrl_transform_names_the_repository_program():
     assert "pipelines/vector/zoom_activity_logs.vrl" in text
     assert VRL_FILE.is_file(), "the program the example points to"
     # the commented-out transform, uncommented, is a remap of the exec source's lines
-    block = text[text.index("  # zoom_normalized:"):text.index("\nsinks:")]
+    block = text[text.index("  # zoom_normalized:") : text.index("\nsinks:")]
     body = yaml.safe_load("\n".join(l.replace("  # ", "  ", 1) for l in block.splitlines() if l.strip()))
-    (name, transform), = body.items()
+    ((name, transform),) = body.items()
     assert transform["type"] == "remap" and PurePosixPath(transform["file"]).name == VRL_FILE.name
     assert set(transform["inputs"]) <= set(load_yaml(VECTOR)["sources"])
     pyvrl = pytest.importorskip("pyvrl")

@@ -16,7 +16,7 @@ from contentkit.validate import validate_all
 def repo(tmp_path):
     root = tmp_path / "repo"
     for name in ("pipelines", "siem_rules", "docs"):
-        shutil.copytree(ROOT / name, root / name)
+        shutil.copytree(ROOT / name, root / name, ignore=shutil.ignore_patterns("__pycache__"))
     shutil.copy(ROOT / "content.lock.json", root / "content.lock.json")
     return root
 

@@ -23,19 +23,19 @@ from __future__ import annotations
 
 import copy
 import json
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 import pyvrl
 import yaml
 
-from emulator import Emulator, EmulatorConfig
 from collector.output import render
 from contentkit.event import delete_path, from_ndjson_line, get_path
 from contentkit.geoip import GeoIP
 from contentkit.load import ROOT, load_pipelines
 from contentkit.processors import compile_pipeline
+from emulator import Emulator, EmulatorConfig
 
 VRL_FILE = Path(ROOT) / "pipelines" / "vector" / "zoom_activity_logs.vrl"
 PIPELINE_FILE = Path(ROOT) / "pipelines" / "zoom_activity_logs" / "pipeline.yaml"
@@ -43,7 +43,7 @@ PACK = next(p for p in load_pipelines(ROOT, []) if p.id == "zoom-activity-logs")
 SAMPLES = PACK.samples
 GEOIP = "network.client.geoip"
 SHIPPER_SET = ("source", "tags")  # added by from_ndjson_line as a shipper would
-EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 MILLISECOND = timedelta(milliseconds=1)
 GROK_MODE = "(?s)"
 
@@ -59,6 +59,7 @@ def vrl():
 
 
 # ------------------------------------------------------------------------- the two sides
+
 
 def datadog_side(pipeline, line: dict) -> dict:
     """The simulated Datadog event for `line`, in the comparison's terms."""
@@ -106,11 +107,13 @@ def compare(datadog, vrl, line: dict, label: str) -> str | None:
     problems = differences(datadog_side(datadog, line), vector_side(vrl, line))
     if not problems:
         return None
-    return f"{label}: Datadog pipeline and VRL differ\n  line: {json.dumps(line, ensure_ascii=False)}\n" + \
-        "\n".join(problems)
+    return f"{label}: Datadog pipeline and VRL differ\n  line: {json.dumps(line, ensure_ascii=False)}\n" + "\n".join(
+        problems
+    )
 
 
 # ------------------------------------------------------------------------- the program
+
 
 def test_vrl_program_compiles():
     pyvrl.Transform(VRL_FILE.read_text("utf-8"))  # as Vector's remap transform would load it
@@ -122,8 +125,13 @@ def test_grok_rules_are_the_pipelines_own():
     documents and the simulator reads it), since VRL's own default changed between versions."""
     text = VRL_FILE.read_text("utf-8")
     definition = yaml.safe_load(PIPELINE_FILE.read_text("utf-8"))["definition"]
-    groks = [p for nested in definition["processors"] if nested["type"] == "pipeline"
-             for p in nested["processors"] if p["type"] == "grok-parser"]
+    groks = [
+        p
+        for nested in definition["processors"]
+        if nested["type"] == "pipeline"
+        for p in nested["processors"]
+        if p["type"] == "grok-parser"
+    ]
     assert len(groks) == 4
     for grok in groks:
         for line in grok["grok"]["match_rules"].splitlines():
@@ -133,10 +141,11 @@ def test_grok_rules_are_the_pipelines_own():
         for line in (grok["grok"].get("support_rules") or "").splitlines():
             if line.strip():
                 name, pattern = line.split(" ", 1)
-                assert f'"{name}": s\'{pattern}\'' in text, f"{grok['name']}: support rule not in the VRL: {line}"
+                assert f"\"{name}\": s'{pattern}'" in text, f"{grok['name']}: support rule not in the VRL: {line}"
 
 
 # ------------------------------------------------------------------------- equality
+
 
 @pytest.mark.parametrize("sample", SAMPLES, ids=[s["name"] for s in SAMPLES])
 def test_sample_same_in_vrl_and_datadog(datadog, vrl, sample):
@@ -150,7 +159,7 @@ def test_samples_cover_the_pipeline():
 
 def emulated_lines(seed: int, days: int = 3) -> list[dict]:
     """Every record the emulator serves for `days` days, as the collector writes it."""
-    now = datetime(2026, 11, 20, 23, 59, tzinfo=timezone.utc)
+    now = datetime(2026, 11, 20, 23, 59, tzinfo=UTC)
     emu = Emulator(EmulatorConfig(seed=seed, history_days=days, now=lambda: now))
     since = now.date() - timedelta(days=days - 1)
     lines = []
@@ -182,19 +191,46 @@ def test_emulated_records_same_in_vrl_and_datadog(datadog, vrl, seed):
 # ------------------------------------------------------------------------- odd lines
 
 HEALTH = {
-    "log_type": "health", "account": "default", "time": "2026-11-20T10:00:00Z", "status": "ok",
-    "records_emitted": 12, "records_emitted_total": 340, "lag_seconds": 61.5,
-    "last_success": "2026-11-20T09:59:00Z", "last_error": None, "error_kind": None, "requests": 4,
-    "rate_limited": 0, "retried": 0, "daily_remaining": None, "collector_version": "0.1.0",
+    "log_type": "health",
+    "account": "default",
+    "time": "2026-11-20T10:00:00Z",
+    "status": "ok",
+    "records_emitted": 12,
+    "records_emitted_total": 340,
+    "lag_seconds": 61.5,
+    "last_success": "2026-11-20T09:59:00Z",
+    "last_error": None,
+    "error_kind": None,
+    "requests": 4,
+    "rate_limited": 0,
+    "retried": 0,
+    "daily_remaining": None,
+    "collector_version": "0.1.0",
 }
-OP = {"category_type": "Account", "action": "Update", "operator": "admin@example.com",
-      "operation_detail": "Security  - Waiting Room: from On to Off", "time": "2026-11-20T10:00:00Z",
-      "log_type": "operation", "account": "default", "record_id": "0" * 32}
-ACT = {"email": "kim@example.com", "type": "Sign in", "ip_address": "192.0.2.1", "client_type": "mac",
-       "version": "6.1.0", "time": "2026-11-20T10:00:00Z", "log_type": "activity", "account": "default",
-       "record_id": "1" * 32}
+OP = {
+    "category_type": "Account",
+    "action": "Update",
+    "operator": "admin@example.com",
+    "operation_detail": "Security  - Waiting Room: from On to Off",
+    "time": "2026-11-20T10:00:00Z",
+    "log_type": "operation",
+    "account": "default",
+    "record_id": "0" * 32,
+}
+ACT = {
+    "email": "kim@example.com",
+    "type": "Sign in",
+    "ip_address": "192.0.2.1",
+    "client_type": "mac",
+    "version": "6.1.0",
+    "time": "2026-11-20T10:00:00Z",
+    "log_type": "activity",
+    "account": "default",
+    "record_id": "1" * 32,
+}
 LONG = "Sign-In Password Requirement  - " + " - ".join(
-    f"Règle numéro {i} de São Paulo: from On to Off" for i in range(12))
+    f"Règle numéro {i} de São Paulo: from On to Off" for i in range(12)
+)
 
 # Lines the collector never writes, or writes rarely; both sides must agree on them too.
 ODD = {
@@ -210,29 +246,56 @@ ODD = {
     "operation with numbers and booleans": {**OP, "category_type": 5, "action": True, "operation_detail": 42},
     "operation with null fields": {**OP, "operator": None, "category_type": None, "operation_detail": None},
     "operation with an object detail": {**OP, "operation_detail": {"a": 1}},
-    "operation with array fields": {**OP, "operator": ["a@example.com", "b@example.com"],
-                                    "category_type": ["User", None, 2]},
+    "operation with array fields": {
+        **OP,
+        "operator": ["a@example.com", "b@example.com"],
+        "category_type": ["User", None, 2],
+    },
     "operation with an array of objects": {**OP, "action": [{"a": 1}]},
     "operation detail with a newline": {**OP, "operation_detail": "Security  - Waiting Room: from On\nto Off"},
     "newline inside a value": {**OP, "operation_detail": "Security  - Waiting Room: from On to Of\nf - B: from 1 to 2"},
     "newline in a group name": {**OP, "category_type": "User Group", "operation_detail": "Add Group Sales\nEMEA"},
-    "newline before a length change": {**OP, "operation_detail":
-                                       "X  - A: from On to Off\n - Have at least specified length of characters: from 8 to 6"},
+    "newline before a length change": {
+        **OP,
+        "operation_detail": "X  - A: from On to Off\n - Have at least specified length of characters: from 8 to 6",
+    },
     "newline in the category": {**OP, "category_type": "User\nGroup"},
     "operation detail over 256 characters": {**OP, "operation_detail": LONG},
-    "operation with unicode group": {**OP, "category_type": "User Group",
-                                     "operation_detail": "Edit Group São Paulo Office  - PMI Passcode: from On to Off"},
-    "operator with a pipe acting on self": {**OP, "category_type": "User", "operator": "x|y@example.com",
-                                            "operation_detail": "Update User x|y@example.com  - User Role: from Member to Admin"},
-    "self change in lower case": {**OP, "category_type": "user", "operator": "me@example.com",
-                                  "operation_detail": "delete user - me@example.com"},
+    "operation with unicode group": {
+        **OP,
+        "category_type": "User Group",
+        "operation_detail": "Edit Group São Paulo Office  - PMI Passcode: from On to Off",
+    },
+    "operator with a pipe acting on self": {
+        **OP,
+        "category_type": "User",
+        "operator": "x|y@example.com",
+        "operation_detail": "Update User x|y@example.com  - User Role: from Member to Admin",
+    },
+    "self change in lower case": {
+        **OP,
+        "category_type": "user",
+        "operator": "me@example.com",
+        "operation_detail": "delete user - me@example.com",
+    },
     "empty category and action": {**OP, "category_type": "", "action": ""},
-    "huge password length": {**OP, "operation_detail":
-                             "X  - Have at least specified length of characters: from 99999999999999999999 to 8"},
-    "role change in the user settings category": {**OP, "category_type": "User Settings",
-                                                  "operation_detail": "Change Role  - a@example.com: from User to Admin"},
-    "activity with typed fields": {**ACT, "type": None, "email": ["a@example.com", "b@example.com"],
-                                   "ip_address": {"v": 4}, "version": 6, "client_type": True},
+    "huge password length": {
+        **OP,
+        "operation_detail": "X  - Have at least specified length of characters: from 99999999999999999999 to 8",
+    },
+    "role change in the user settings category": {
+        **OP,
+        "category_type": "User Settings",
+        "operation_detail": "Change Role  - a@example.com: from User to Admin",
+    },
+    "activity with typed fields": {
+        **ACT,
+        "type": None,
+        "email": ["a@example.com", "b@example.com"],
+        "ip_address": {"v": 4},
+        "version": 6,
+        "client_type": True,
+    },
     "activity with a number type": {**ACT, "type": 1},
     "activity without email": {k: v for k, v in ACT.items() if k != "email"},
     "activity with an own status": {**ACT, "status": "WARN"},
@@ -247,10 +310,30 @@ ODD = {
     "array of objects on the way": {**OP, "usr": [{"email": "a@example.com"}]},
 }
 TIMES = [
-    "", "   ", "garbage", "2026-11-20", "2026-11-20T09:00:00", "2026-11-20 09:00:00",
-    "2026-11-20T09:00:00.123456789Z", "2026-11-20T09:00:00.5-03:30", "2026-11-20T09:00:00+0530",
-    "  2026-11-20T09:00:00Z  ", "2026-02-30T00:00:00Z", "1671214538", " 1671214538123 ", "-86400",
-    "1671214538.25", 1671214538, 1671214538123, -5, 10 ** 15, 1671214538.5, True, None, {"t": 1}, ["x"],
+    "",
+    "   ",
+    "garbage",
+    "2026-11-20",
+    "2026-11-20T09:00:00",
+    "2026-11-20 09:00:00",
+    "2026-11-20T09:00:00.123456789Z",
+    "2026-11-20T09:00:00.5-03:30",
+    "2026-11-20T09:00:00+0530",
+    "  2026-11-20T09:00:00Z  ",
+    "2026-02-30T00:00:00Z",
+    "1671214538",
+    " 1671214538123 ",
+    "-86400",
+    "1671214538.25",
+    1671214538,
+    1671214538123,
+    -5,
+    10**15,
+    1671214538.5,
+    True,
+    None,
+    {"t": 1},
+    ["x"],
 ]
 for i, when in enumerate(TIMES):
     ODD[f"time {when!r}"] = {**(OP if i % 2 else ACT), "time": when}
@@ -284,9 +367,25 @@ def test_documented_differences(datadog, vrl, line, fields):
 def test_nothing_aborts_on_every_field_of_every_type(vrl):
     """Each field the program reads, set to each JSON type, in both log types."""
     values = [None, True, 0, -1.5, "", "x", [], [None], ["a", 1], [{}], {}, {"a": "b"}]
-    fields = ("time", "status", "log_type", "email", "ip_address", "type", "client_type", "version",
-              "operator", "category_type", "action", "operation_detail", "usr", "network", "evt",
-              "zoom", "zoomselfchange")
+    fields = (
+        "time",
+        "status",
+        "log_type",
+        "email",
+        "ip_address",
+        "type",
+        "client_type",
+        "version",
+        "operator",
+        "category_type",
+        "action",
+        "operation_detail",
+        "usr",
+        "network",
+        "evt",
+        "zoom",
+        "zoomselfchange",
+    )
     runs = 0
     for base in (ACT, OP, {}):
         for field in fields:
@@ -320,22 +419,41 @@ def test_geoip_snippet_in_the_header_runs_with_a_stubbed_table():
     header = VRL_FILE.read_text("utf-8").split("# and add a second remap transform")[1]
     header = header.split("# Vector's City table")[0]
     snippet = "\n".join(line[4:] for line in header.splitlines() if line.startswith("#   "))
-    calls = {'get_enrichment_table_record("geoip_city", {"ip": .network.client.ip})': "object(.stub_city)",
-             'get_enrichment_table_record("geoip_asn", {"ip": .network.client.ip})': "object(.stub_asn)"}
+    calls = {
+        'get_enrichment_table_record("geoip_city", {"ip": .network.client.ip})': "object(.stub_city)",
+        'get_enrichment_table_record("geoip_asn", {"ip": .network.client.ip})': "object(.stub_asn)",
+    }
     for call, stub in calls.items():
         assert call in snippet
         snippet = snippet.replace(call, stub)
     geo = pyvrl.Transform(snippet + "\ndel(.stub_city)\ndel(.stub_asn)\n.\n")
-    city = {"city_name": "Boxford", "continent_code": "EU", "country_code": "GB", "country_name": "United Kingdom",
-            "latitude": 51.75, "longitude": -1.25, "metro_code": None, "postal_code": "OX1",
-            "region_code": "WBK", "region_name": "West Berkshire", "timezone": "Europe/London"}
-    asn = {"autonomous_system_number": 64496, "autonomous_system_organization": "Example Broadband",
-           "isp": None, "organization": None}
+    city = {
+        "city_name": "Boxford",
+        "continent_code": "EU",
+        "country_code": "GB",
+        "country_name": "United Kingdom",
+        "latitude": 51.75,
+        "longitude": -1.25,
+        "metro_code": None,
+        "postal_code": "OX1",
+        "region_code": "WBK",
+        "region_name": "West Berkshire",
+        "timezone": "Europe/London",
+    }
+    asn = {
+        "autonomous_system_number": 64496,
+        "autonomous_system_organization": "Example Broadband",
+        "isp": None,
+        "organization": None,
+    }
     out = geo.remap({"network": {"client": {"ip": "2.125.160.216"}}, "stub_city": city, "stub_asn": asn})
     assert out["network"]["client"]["geoip"] == {
-        "ipAddress": "2.125.160.216", "country": {"iso_code": "GB", "name": "United Kingdom"},
-        "continent": {"code": "EU"}, "subdivision": {"iso_code": "WBK", "name": "West Berkshire"},
-        "city": {"name": "Boxford"}, "location": {"latitude": 51.75, "longitude": -1.25},
+        "ipAddress": "2.125.160.216",
+        "country": {"iso_code": "GB", "name": "United Kingdom"},
+        "continent": {"code": "EU"},
+        "subdivision": {"iso_code": "WBK", "name": "West Berkshire"},
+        "city": {"name": "Boxford"},
+        "location": {"latitude": 51.75, "longitude": -1.25},
         "as": {"number": "AS64496", "name": "Example Broadband"},
     }
     # an address the databases do not know: nothing is added
@@ -348,7 +466,7 @@ def test_datadog_pipeline_after_the_vrl_changes_nothing(datadog, vrl):
     for line in [s["log"] for s in SAMPLES] + emulated_lines(SEEDS[0], days=1):
         shipped = vector_side(vrl, line)
         shipped.pop("timestamp", None)  # Datadog takes it as the official date, not an attribute
-        shipped.pop("message", None)    # ... and this as the message
+        shipped.pop("message", None)  # ... and this as the message
         again = datadog_side(datadog, shipped)
         direct = datadog_side(datadog, line)
         again.pop("timestamp", None)

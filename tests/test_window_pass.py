@@ -8,7 +8,7 @@ that a few more passes make it equal (never a loss).
 import json
 import random
 from collections import Counter
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
@@ -80,8 +80,15 @@ class Harness:
         def make_pass(time_rule):
             return WindowPass(self.ledger, "activity", "default", self.commit, time_rule)
 
-        settle(make_pass, lambda a, b, size: zoom.pages(size, between, a, b), self.window[0], self.window[1],
-               PAGE_SIZES, passes, on_result)
+        settle(
+            make_pass,
+            lambda a, b, size: zoom.pages(size, between, a, b),
+            self.window[0],
+            self.window[1],
+            PAGE_SIZES,
+            passes,
+            on_result,
+        )
         return results
 
     def written(self):
@@ -96,16 +103,21 @@ def truth(zoom):
 def make_records(rng, n, base, repeat_every=0, spread=3600 * 40):
     out = []
     for i in range(n):
-        r = {"email": f"u{rng.randrange(30)}@example.com", "time": _time(base, rng.randrange(spread)),
-             "type": rng.choice(["Sign in", "Sign out"]), "ip_address": "192.0.2.1", "client_type": "win",
-             "version": "5.17.5"}
+        r = {
+            "email": f"u{rng.randrange(30)}@example.com",
+            "time": _time(base, rng.randrange(spread)),
+            "type": rng.choice(["Sign in", "Sign out"]),
+            "ip_address": "192.0.2.1",
+            "client_type": "win",
+            "version": "5.17.5",
+        }
         out.append(r)
         if repeat_every and i % repeat_every == 0:
             out.append(dict(r))  # a true repeat: same second, same fields, both real
     return out
 
 
-BASE = datetime(2026, 11, 24, 12, 0, tzinfo=timezone.utc)
+BASE = datetime(2026, 11, 24, 12, 0, tzinfo=UTC)
 WINDOW = (date(2026, 11, 24), date(2026, 11, 26))  # the days make_records spreads over
 
 
@@ -154,6 +166,7 @@ def test_arrivals_while_paging_never_duplicate_and_converge(tmp_path, seed, mode
 
     h = Harness(tmp_path)
     for _poll in range(3):  # polls while records keep arriving
+
         def no_duplicate():
             assert not (h.written() - truth(zoom)), "a pass wrote a duplicate"
 
@@ -197,7 +210,7 @@ def test_static_window_full_of_twins_rereads_only_the_days_that_held_back(tmp_pa
     # So many identical pairs that page boundaries split several: re-reading just
     # those days, which come back unchanged, proves they are twins, not shifted pages.
     rng = random.Random(9)
-    base = datetime(2026, 11, 1, tzinfo=timezone.utc)
+    base = datetime(2026, 11, 1, tzinfo=UTC)
     zoom = ShiftingZoom(make_records(rng, 3000, base, repeat_every=2, spread=3600 * 24 * 20))
     h = Harness(tmp_path, window=(date(2026, 11, 1), date(2026, 11, 20)))
     results = h.read(zoom)
@@ -232,7 +245,7 @@ def test_twins_on_the_boundaries_of_both_the_pass_and_the_day_check(tmp_path):
     # The first pass (300) splits one identical pair, the day check (293) splits
     # another: the day check's own held twin is counted once its sequence matches.
     rng = random.Random(12)
-    day = datetime(2026, 11, 20, 1, tzinfo=timezone.utc)
+    day = datetime(2026, 11, 20, 1, tzinfo=UTC)
     zoom = ShiftingZoom(make_records(rng, 700, day, spread=3600 * 20))
     zoom.items[300] = dict(zoom.items[299])
     zoom.items[293] = dict(zoom.items[292])

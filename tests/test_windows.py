@@ -25,7 +25,7 @@ def test_month_windows_cover_range_without_gap_or_overlap_and_stay_under_a_month
     since, until = date(2026, 1, 31), date(2026, 7, 3)
     windows = month_windows(since, until)
     assert windows[0][0] == since and windows[-1][1] == until
-    for (a, b), (c, _d) in zip(windows, windows[1:]):
+    for (_a, b), (c, _d) in zip(windows, windows[1:]):
         assert (c - b).days == 1
     for a, b in windows:
         assert a <= b < add_months(a, 1)

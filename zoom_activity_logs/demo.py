@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import threading
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import orjson
@@ -47,13 +47,24 @@ def _iso(t: datetime) -> str:
 
 
 def _sign_in(email: str, ip: str, t: datetime, client: str = "mac") -> dict:
-    return {"email": email, "time": _iso(t), "type": "Sign in", "ip_address": ip, "client_type": client,
-            "version": "6.2.5.45581"}
+    return {
+        "email": email,
+        "time": _iso(t),
+        "type": "Sign in",
+        "ip_address": ip,
+        "client_type": client,
+        "version": "6.2.5.45581",
+    }
 
 
 def _op(operator: str, t: datetime, category: str, action: str, detail: str) -> dict:
-    return {"time": _iso(t), "operator": operator, "category_type": category, "action": action,
-            "operation_detail": detail}
+    return {
+        "time": _iso(t),
+        "operator": operator,
+        "category_type": category,
+        "action": action,
+        "operation_detail": detail,
+    }
 
 
 def scripted_account(now: datetime) -> tuple[list[dict], list[dict]]:
@@ -65,21 +76,48 @@ def scripted_account(now: datetime) -> tuple[list[dict], list[dict]]:
         for k, colleague in enumerate(COLLEAGUES):
             activity.append(_sign_in(colleague, f"192.0.2.{20 + k}", morning + timedelta(minutes=7 + k)))
         if days % 3 == 0:  # routine admin work by the victim: she is a known operator
-            operation.append(_op(VICTIM, morning + timedelta(hours=2), "User", "Update",
-                                 f"Update User {COLLEAGUES[days % 3]}  - Department: from Sales to Marketing"))
+            operation.append(
+                _op(
+                    VICTIM,
+                    morning + timedelta(hours=2),
+                    "User",
+                    "Update",
+                    f"Update User {COLLEAGUES[days % 3]}  - Department: from Sales to Marketing",
+                )
+            )
     start = now - timedelta(minutes=95)
-    activity.append(_sign_in(VICTIM, HOME_IP, start))                               # her own session
+    activity.append(_sign_in(VICTIM, HOME_IP, start))  # her own session
     activity.append(_sign_in(VICTIM, FOREIGN_IP, start + timedelta(minutes=40), "Browser"))  # taken over
     t = start + timedelta(minutes=45)
-    operation.append(_op(VICTIM, t, "User", "Update",
-                         f"Change Role  - {CONTRACTOR}: from Member to Admin"))
-    operation.append(_op(VICTIM, t + timedelta(minutes=4), "Account", "Update",
-                         "Security  - Sign in with Two-Factor Authentication: from On to Off"))
+    operation.append(_op(VICTIM, t, "User", "Update", f"Change Role  - {CONTRACTOR}: from Member to Admin"))
+    operation.append(
+        _op(
+            VICTIM,
+            t + timedelta(minutes=4),
+            "Account",
+            "Update",
+            "Security  - Sign in with Two-Factor Authentication: from On to Off",
+        )
+    )
     for k in range(24):
-        operation.append(_op(VICTIM, t + timedelta(minutes=10, seconds=30 * k), "Recording", "Delete",
-                             f"Delete Recording Board meeting {k + 1:02d}"))
-    operation.append(_op(VICTIM, t + timedelta(minutes=30), "Account", "Update",
-                         "Sign-in Methods  - Allow users to sign in with Google: from Off to On"))
+        operation.append(
+            _op(
+                VICTIM,
+                t + timedelta(minutes=10, seconds=30 * k),
+                "Recording",
+                "Delete",
+                f"Delete Recording Board meeting {k + 1:02d}",
+            )
+        )
+    operation.append(
+        _op(
+            VICTIM,
+            t + timedelta(minutes=30),
+            "Account",
+            "Update",
+            "Sign-in Methods  - Allow users to sign in with Google: from Off to On",
+        )
+    )
     return activity, operation
 
 
@@ -96,6 +134,7 @@ class DemoResult:
 
 def run_demo(out_dir: Path, stop: threading.Event | None = None) -> DemoResult:
     from emulator import Emulator, EmulatorConfig
+
     from .hunting import hunt_files
 
     stop = stop or threading.Event()
@@ -103,10 +142,11 @@ def run_demo(out_dir: Path, stop: threading.Event | None = None) -> DemoResult:
     raw = out_dir / "zoom.ndjson"
     for leftover in (raw, out_dir / "state.sqlite3"):
         leftover.unlink(missing_ok=True)  # a demo starts from nothing each time
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     # background: ordinary sign-ins of 30 people in their usual places, no random admin work
-    cfg = EmulatorConfig(seed=2026, users=30, activity_per_day=40, operation_per_day=0, history_days=31,
-                         repeat_rate=0.0)
+    cfg = EmulatorConfig(
+        seed=2026, users=30, activity_per_day=40, operation_per_day=0, history_days=31, repeat_rate=0.0
+    )
     with Emulator(cfg) as emu:
         activity, operation = scripted_account(now)
         emu.add_records("activity", activity)
@@ -122,6 +162,8 @@ def run_demo(out_dir: Path, stop: threading.Event | None = None) -> DemoResult:
     findings, stats, _ = hunt_files([str(raw)], events_path=str(normalized))
     signals = out_dir / "signals.ndjson"
     signals.write_bytes(b"".join(orjson.dumps(f.as_json(), option=orjson.OPT_APPEND_NEWLINE) for f in findings))
-    fired = {rule: any(f.rule_id == rule and who in map(str, f.signal.group.values()) for f in findings)
-             for rule, who in EXPECTED.items()}
+    fired = {
+        rule: any(f.rule_id == rule and who in map(str, f.signal.group.values()) for f in findings)
+        for rule, who in EXPECTED.items()
+    }
     return DemoResult(out_dir, raw, normalized, signals, findings, stats.records, fired)

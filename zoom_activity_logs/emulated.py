@@ -17,8 +17,16 @@ log = logging.getLogger("zoom-activity-logs")
 def account_for_emulator(name: str, emu: Emulator, **settings) -> AccountConfig:
     """A Server-to-Server account on the emulator `emu` (already started)."""
     cfg = emu.config
-    return AccountConfig(name=name, auth="server_to_server", account_id=cfg.account_id, client_id=cfg.client_id,
-                         client_secret=cfg.client_secret, api_url=emu.api_url, token_url=emu.token_url, **settings)
+    return AccountConfig(
+        name=name,
+        auth="server_to_server",
+        account_id=cfg.account_id,
+        client_id=cfg.client_id,
+        client_secret=cfg.client_secret,
+        api_url=emu.api_url,
+        token_url=emu.token_url,
+        **settings,
+    )
 
 
 @contextmanager
