@@ -114,8 +114,14 @@ def compile_condition(text: str, names: set[str]):
         if op is None:
             raise ContentError(f"case condition {text!r}: expected a comparison such as 'a > 0'")
         right = operand()
-        ops = {">": lambda x, y: x > y, ">=": lambda x, y: x >= y, "<": lambda x, y: x < y,
-               "<=": lambda x, y: x <= y, "==": lambda x, y: x == y, "!=": lambda x, y: x != y}[op]
+        ops = {
+            ">": lambda x, y: x > y,
+            ">=": lambda x, y: x >= y,
+            "<": lambda x, y: x < y,
+            "<=": lambda x, y: x <= y,
+            "==": lambda x, y: x == y,
+            "!=": lambda x, y: x != y,
+        }[op]
         return lambda v: ops(left(v), right(v))
 
     def conjunction():
@@ -155,6 +161,7 @@ class _Query:
     def __post_init__(self):
         self.match = self.search.matches  # the hot call, bound once
 
+
 class CompiledRule:
     def __init__(self, body: dict):
         self.body = body
@@ -162,8 +169,9 @@ class CompiledRule:
         options = body.get("options") or {}
         self.method = options.get("detectionMethod", "threshold")
         if self.method not in DETECTION_METHODS:
-            raise ContentError(f"rule {self.name!r}: options.detectionMethod {self.method!r} "
-                               "is not supported by the engine")
+            raise ContentError(
+                f"rule {self.name!r}: options.detectionMethod {self.method!r} is not supported by the engine"
+            )
         for key in WINDOW_ORDER:
             if options.get(key, 0) not in WINDOWS:
                 raise ContentError(f"rule {self.name!r}: options.{key} {options.get(key)!r} is not one of {WINDOWS}")
@@ -181,10 +189,16 @@ class CompiledRule:
             aggregation = q.get("aggregation", "count")
             if aggregation not in AGGREGATIONS:
                 raise ContentError(f"rule {self.name!r}: queries[{i}].aggregation {aggregation!r} is not supported")
-            self.queries.append(_Query(q.get("name") or "abcdefghij"[i], compile_query(q.get("query", "")),
-                                       aggregation, [_strip(g) for g in q.get("groupByFields") or []],
-                                       [_strip(g) for g in q.get("distinctFields") or []],
-                                       [_strip(g) for g in q.get("metrics") or []]))
+            self.queries.append(
+                _Query(
+                    q.get("name") or "abcdefghij"[i],
+                    compile_query(q.get("query", "")),
+                    aggregation,
+                    [_strip(g) for g in q.get("groupByFields") or []],
+                    [_strip(g) for g in q.get("distinctFields") or []],
+                    [_strip(g) for g in q.get("metrics") or []],
+                )
+            )
         if not self.queries:
             raise ContentError(f"rule {self.name!r}: queries is empty")
         first = self.queries[0]
@@ -212,13 +226,13 @@ class CompiledRule:
         return out
 
     # -- evaluation -------------------------------------------------------------------
-    def evaluate(self, events: list[dict]) -> list["Signal"]:
+    def evaluate(self, events: list[dict]) -> list[Signal]:
         run = self.start()
         for event in sorted(events, key=lambda e: e.get("timestamp", 0)):
             run.push(event)
         return run.signals
 
-    def start(self, max_samples: int = 10, sample=None) -> "Evaluation":
+    def start(self, max_samples: int = 10, sample=None) -> Evaluation:
         """An evaluation fed one event at a time, in time order (memory bounded by the
         rule's windows, not by the number of events: for months of logs). `sample`
         turns a triggering event into what the signal keeps (default: the event)."""
@@ -245,8 +259,7 @@ class Evaluation:
         self._given: set | None = None
         self.signals: list[Signal] = []
         self._open: dict[tuple, Signal] = {}
-        self._step = {"new_value": self._new_value, "impossible_travel": self._travel}.get(rule.method,
-                                                                                            self._threshold)
+        self._step = {"new_value": self._new_value, "impossible_travel": self._travel}.get(rule.method, self._threshold)
         self._recent: dict[tuple, _Bucket] = {}  # threshold: (query, group) -> events in the window
         self._start = None  # new_value: first event seen
         self._seen: dict[tuple, dict] = {}  # new_value: group -> value -> last seen
@@ -273,8 +286,11 @@ class Evaluation:
         rule = self.rule
         horizon = now - max(rule.window * 1000, 1000)
         self._recent = {k: b for k, b in self._recent.items() if b.times and b.times[-1] > horizon}
-        self._open = {g: s for g, s in self._open.items()
-                      if now - s.last_seen <= rule.keep_alive * 1000 and now - s.first_seen <= rule.max_duration * 1000}
+        self._open = {
+            g: s
+            for g, s in self._open.items()
+            if now - s.last_seen <= rule.keep_alive * 1000 and now - s.first_seen <= rule.max_duration * 1000
+        }
 
     def _threshold(self, event):
         rule = self.rule
@@ -282,7 +298,7 @@ class Evaluation:
         ts = event.get("timestamp", 0)
         touched = None
         for q in rule.queries:
-            if (q.match(event) if self._given is None else q.name in self._given):
+            if q.match(event) if self._given is None else q.name in self._given:
                 group = rule._group(q, event)
                 if group is None:
                     continue
@@ -373,8 +389,11 @@ class Evaluation:
     def _signal(self, group, ts, event, case_name, status) -> None:
         rule = self.rule
         current = self._open.get(group)
-        if (current is not None and ts - current.last_seen <= rule.keep_alive * 1000
-                and ts - current.first_seen <= rule.max_duration * 1000):
+        if (
+            current is not None
+            and ts - current.last_seen <= rule.keep_alive * 1000
+            and ts - current.first_seen <= rule.max_duration * 1000
+        ):
             current.last_seen = ts
             current.count += 1
             if len(current.samples) < self.max_samples:

@@ -48,7 +48,8 @@ Rule syntax
   are Joda's): `\\w \\d \\s \\b` and `(?i)` are ASCII-only (compiled with re.ASCII),
   `.` matches a newline unless `(?-s)`: [P] documents `data` ("Equivalent to .*") as
   matching "any string including spaces and newlines", and VRL's Datadog grok made
-  DOTALL its default (vectordotdev/vrl#1022, 2024; its old test said otherwise), mid-pattern flags `(?i)` apply to the rest of their group,
+  DOTALL its default (vectordotdev/vrl#1022, 2024; its old test said otherwise),
+  mid-pattern flags `(?i)` apply to the rest of their group,
   `(?<name>...)` extracts `name` [VG extracts_field_with_regex_capture]. Backreferences,
   `\\p{..}`, nested/intersected character classes raise UnsupportedProcessor.
 
@@ -94,11 +95,12 @@ from __future__ import annotations
 import json
 import re
 import warnings
+from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta, timezone
 from decimal import Decimal, InvalidOperation
 from functools import lru_cache
-from typing import Any, Callable
+from typing import Any
 from urllib.parse import parse_qsl, unquote
 
 from contentkit.errors import ContentError, UnsupportedProcessor
@@ -113,6 +115,7 @@ class _Skip(Exception):
 
 
 # --------------------------------------------------------------------------- matchers
+
 
 def _noncapturing(pattern: str) -> str:
     """core.pattern's plain groups `(` -> `(?:` (they hold no classes with parens)."""
@@ -137,13 +140,15 @@ _IPV6 = _noncapturing(
 _IP = rf"(?:{_IPV6}|{_IPV4})"
 # "We allow underscores in hostnames" [VG core.pattern]
 _HOSTNAME = r"\b(?:[0-9A-Za-z][0-9A-Za-z_-]{0,62})(?:\.(?:[0-9A-Za-z][0-9A-Za-z_-]{0,62}))*(?:\.?|\b)"
-_MAC = (r"(?:(?:[A-Fa-f0-9]{4}\.){2}[A-Fa-f0-9]{4}"      # cisco
-        r"|(?:[A-Fa-f0-9]{2}-){5}[A-Fa-f0-9]{2}"           # windows
-        r"|(?:[A-Fa-f0-9]{2}:){5}[A-Fa-f0-9]{2})")         # common
+_MAC = (
+    r"(?:(?:[A-Fa-f0-9]{4}\.){2}[A-Fa-f0-9]{4}"  # cisco
+    r"|(?:[A-Fa-f0-9]{2}-){5}[A-Fa-f0-9]{2}"  # windows
+    r"|(?:[A-Fa-f0-9]{2}:){5}[A-Fa-f0-9]{2})"
+)  # common
 _DQ = r'"[^"]*"'
 _SQ = r"'[^']*'"
 
-_INT64 = (-(2 ** 63), 2 ** 63 - 1)
+_INT64 = (-(2**63), 2**63 - 1)
 
 
 def _to_int(raw: str) -> int:
@@ -200,15 +205,18 @@ _UNSIMULATED_FILTERS = ("rubyhash", "useragent", "xml", "csv", "array", "url")
 
 # --------------------------------------------------------------------------- rule text parsing
 
+
 @dataclass
 class _Ident:
     """A bare identifier argument (e.g. `array(integer)`)."""
+
     name: str
 
 
 @dataclass
 class _Call:
     """One `%{matcher(args):extract:filter(args)}`."""
+
     matcher: str
     args: list | None
     extract: str
@@ -261,7 +269,7 @@ def _parse_args(text: str, pos: int, where: str) -> tuple[list, int]:
             args.append(_Ident(m.group()))
             pos = m.end()
         else:
-            raise ContentError(f"{where}: bad argument at {text[pos:pos + 20]!r}")
+            raise ContentError(f"{where}: bad argument at {text[pos : pos + 20]!r}")
         while pos < n and text[pos] in " \t":
             pos += 1
         if pos < n and text[pos] == ",":
@@ -278,7 +286,7 @@ def _parse_call(text: str, start: int, where: str) -> tuple[_Call, int]:
     pos = start + 2
     m = _NAME_RE.match(text, pos)
     if m is None:
-        raise ContentError(f"{where}: expected a matcher name after '%{{' in {text[start:start + 30]!r}")
+        raise ContentError(f"{where}: expected a matcher name after '%{{' in {text[start : start + 30]!r}")
     matcher = m.group()
     pos = m.end()
     args = filter_name = filter_args = None
@@ -295,15 +303,17 @@ def _parse_call(text: str, start: int, where: str) -> tuple[_Call, int]:
         if text.startswith(":", pos):
             m = _FILTER_NAME_RE.match(text, pos + 1)
             if m is None:
-                raise ContentError(f"{where}: expected a filter name in {text[start:pos + 20]!r}")
+                raise ContentError(f"{where}: expected a filter name in {text[start : pos + 20]!r}")
             filter_name = m.group()
             pos = m.end()
             if text.startswith("(", pos):
                 filter_args, pos = _parse_args(text, pos + 1, f"{where}: filter {filter_name!r}")
     if not text.startswith("}", pos):
-        raise ContentError(f"{where}: malformed or unterminated %{{...}} at {text[start:pos + 20]!r} "
-                           "(expected %{MATCHER:EXTRACT:FILTER})")
-    return _Call(matcher, args, extract, filter_name, filter_args, text[start:pos + 1]), pos + 1
+        raise ContentError(
+            f"{where}: malformed or unterminated %{{...}} at {text[start : pos + 20]!r} "
+            "(expected %{MATCHER:EXTRACT:FILTER})"
+        )
+    return _Call(matcher, args, extract, filter_name, filter_args, text[start : pos + 1]), pos + 1
 
 
 # --------------------------------------------------------------------------- Java regex -> Python
@@ -312,8 +322,8 @@ _JAVA_FLAGS_DROPPED = "ud"  # UNICODE_CASE / UNIX_LINES: no Python equivalent, h
 _HSPACE = r"[ \t\xa0\u1680\u180e\u2000-\u200a\u202f\u205f\u3000]"
 _HSPACE_NOT = r"[^ \t\xa0\u1680\u180e\u2000-\u200a\u202f\u205f\u3000]"
 _SIMPLE_ESCAPES = {
-    "z": r"\Z",                       # Java \z: end of input
-    "Z": r"(?=\n?\Z)",                # Java \Z: end of input but for a final line terminator
+    "z": r"\Z",  # Java \z: end of input
+    "Z": r"(?=\n?\Z)",  # Java \Z: end of input but for a final line terminator
     "h": _HSPACE,
     "H": _HSPACE_NOT,
     "R": r"(?:\r\n|[\n\x0b\x0c\r\x85\u2028\u2029])",
@@ -329,7 +339,7 @@ class _Writer:
     scoped `(?i:...)` closed at the end of the group and reopened after each `|`.
     """
 
-    def __init__(self, ctx: "_Ctx"):
+    def __init__(self, ctx: _Ctx):
         self.ctx = ctx
         self.out: list[str] = []
         self.stack: list[list[str]] = [[]]  # per open group: scoped-flag prefixes opened in it
@@ -348,8 +358,9 @@ class _Writer:
         off = "".join(c for c in off if c not in _JAVA_FLAGS_DROPPED)
         bad = set(on + off) - set("imsx")
         if bad:
-            raise UnsupportedProcessor(f"{self.ctx.where}: regex flag(s) {''.join(sorted(bad))!r} "
-                                       "are not supported by the simulator")
+            raise UnsupportedProcessor(
+                f"{self.ctx.where}: regex flag(s) {''.join(sorted(bad))!r} are not supported by the simulator"
+            )
         if not on and not off:
             return None
         return "(?" + on + ("-" + off if off else "") + ":"
@@ -387,7 +398,7 @@ class _Writer:
         d = text[i + 1]
         if d == "Q":
             end = text.find("\\E", i + 2)
-            literal = text[i + 2:] if end < 0 else text[i + 2:end]
+            literal = text[i + 2 :] if end < 0 else text[i + 2 : end]
             self.out.append(re.escape(literal))
             return len(text) if end < 0 else end + 2
         if d in _SIMPLE_ESCAPES:
@@ -398,7 +409,7 @@ class _Writer:
             try:
                 if end < 0:
                     raise ValueError
-                self.out.append(re.escape(chr(int(text[i + 3:end], 16))))
+                self.out.append(re.escape(chr(int(text[i + 3 : end], 16))))
             except (ValueError, OverflowError):
                 raise ContentError(f"{self.ctx.where}: bad \\x{{...}} escape") from None
             return end + 1
@@ -406,20 +417,24 @@ class _Writer:
             # Java named backreference \k<name> to a named group earlier in the same
             # rule (used to test that two values are equal, e.g. actor == target).
             end = text.find(">", i + 3)
-            name = text[i + 3:end] if end > 0 else ""
+            name = text[i + 3 : end] if end > 0 else ""
             groups = [f.group for f in self.ctx.fields if f.path == name]
             if not groups:
                 raise ContentError(f"{self.ctx.where}: backreference \\k<{name}> names no earlier group (?<{name}>...)")
             self.out.append(f"(?P={groups[-1]})")
             return end + 1
         if d == "k" or d in "123456789":
-            raise UnsupportedProcessor(f"{self.ctx.where}: numbered regex backreferences are not supported "
-                                       "by the simulator (use a named group and \\k<name>)")
+            raise UnsupportedProcessor(
+                f"{self.ctx.where}: numbered regex backreferences are not supported "
+                "by the simulator (use a named group and \\k<name>)"
+            )
         if d in "pP":
-            raise UnsupportedProcessor(f"{self.ctx.where}: regex \\{d}{{...}} classes are not supported by the simulator")
+            raise UnsupportedProcessor(
+                f"{self.ctx.where}: regex \\{d}{{...}} classes are not supported by the simulator"
+            )
         if d in "GcX":
             raise UnsupportedProcessor(f"{self.ctx.where}: regex escape \\{d} is not supported by the simulator")
-        self.out.append(text[i:i + 2])
+        self.out.append(text[i : i + 2])
         return i + 2
 
     def _char_class(self, text: str, i: int) -> int:
@@ -436,13 +451,15 @@ class _Writer:
                     break
                 d = text[j + 1]
                 if d in "pPQk":
-                    raise UnsupportedProcessor(f"{self.ctx.where}: regex escape \\{d} in a character class "
-                                               "is not supported by the simulator")
+                    raise UnsupportedProcessor(
+                        f"{self.ctx.where}: regex escape \\{d} in a character class is not supported by the simulator"
+                    )
                 if d in "hH":
-                    raise UnsupportedProcessor(f"{self.ctx.where}: regex \\{d} in a character class "
-                                               "is not supported by the simulator")
-                out.append(text[j:j + 2])
-                prev = text[j:j + 2]
+                    raise UnsupportedProcessor(
+                        f"{self.ctx.where}: regex \\{d} in a character class is not supported by the simulator"
+                    )
+                out.append(text[j : j + 2])
+                prev = text[j : j + 2]
                 j += 2
                 first = False
                 continue
@@ -451,18 +468,20 @@ class _Writer:
                 self.out.append("".join(out))
                 return j + 1
             if c == "[":
-                raise UnsupportedProcessor(f"{self.ctx.where}: nested character classes (Java union) "
-                                           "are not supported by the simulator")
+                raise UnsupportedProcessor(
+                    f"{self.ctx.where}: nested character classes (Java union) are not supported by the simulator"
+                )
             if c == "&" and text.startswith("&&", j):
-                raise UnsupportedProcessor(f"{self.ctx.where}: character class intersection '&&' "
-                                           "is not supported by the simulator")
+                raise UnsupportedProcessor(
+                    f"{self.ctx.where}: character class intersection '&&' is not supported by the simulator"
+                )
             if c in "~|&" or (c == "]" and first) or (c == "-" and prev == "-"):
                 out.append("\\" + c)  # literal in Java; avoids Python's set-operation FutureWarnings
             else:
                 out.append(c)
             prev, first = c, False
             j += 1
-        raise ContentError(f"{self.ctx.where}: unterminated character class in {text[i:i + 30]!r}")
+        raise ContentError(f"{self.ctx.where}: unterminated character class in {text[i : i + 30]!r}")
 
     _NAMED = re.compile(r"\(\?<([A-Za-z][A-Za-z0-9]*)>")
     _GLOBAL_FLAGS = re.compile(r"\(\?([A-Za-z]*)(?:-([A-Za-z]*))?\)")
@@ -496,14 +515,28 @@ class _Writer:
             self.out.append(prefix or "(?:")
             self.stack.append([])
             return m.end()
-        raise ContentError(f"{self.ctx.where}: unsupported group syntax {text[i:i + 12]!r} "
-                           "(Java regex: (?:..), (?=..), (?!..), (?<=..), (?<!..), (?>..), (?<name>..), (?i))")
+        raise ContentError(
+            f"{self.ctx.where}: unsupported group syntax {text[i : i + 12]!r} "
+            "(Java regex: (?:..), (?=..), (?!..), (?<=..), (?<!..), (?>..), (?<name>..), (?i))"
+        )
 
 
 # --------------------------------------------------------------------------- dates
 
-_MONTHS = ["january", "february", "march", "april", "may", "june", "july", "august",
-           "september", "october", "november", "december"]
+_MONTHS = [
+    "january",
+    "february",
+    "march",
+    "april",
+    "may",
+    "june",
+    "july",
+    "august",
+    "september",
+    "october",
+    "november",
+    "december",
+]
 _DAYS = ["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"]
 _MONTH_INDEX = {**{m: i + 1 for i, m in enumerate(_MONTHS)}, **{m[:3]: i + 1 for i, m in enumerate(_MONTHS)}}
 _ZONE_NAME_RE = r"[A-Za-z][A-Za-z0-9_+\-]*(?:/[A-Za-z0-9_+\-]+)*"
@@ -511,17 +544,37 @@ _OFFSET_RE = re.compile(r"(?:UTC|GMT|UT)?([+-])(\d{1,2})(?::?(\d{2}))?(?::?(\d{2
 # CHOICE: zone abbreviations missing from the TZ database are ambiguous; these are the
 # usual North-American/European readings ([P] parses "2007-08-31 19:22:22.427 ADT" as UTC-3).
 _ZONE_ABBREVIATIONS = {
-    "ADT": -3, "AST": -4, "EDT": -4, "EST": -5, "CDT": -5, "CST": -6, "MDT": -6, "MST": -7,
-    "PDT": -7, "PST": -8, "AKDT": -8, "AKST": -9, "HST": -10, "WET": 0, "WEST": 1, "BST": 1,
-    "CET": 1, "CEST": 2, "EET": 2, "EEST": 3, "MSK": 3, "JST": 9, "KST": 9,
+    "ADT": -3,
+    "AST": -4,
+    "EDT": -4,
+    "EST": -5,
+    "CDT": -5,
+    "CST": -6,
+    "MDT": -6,
+    "MST": -7,
+    "PDT": -7,
+    "PST": -8,
+    "AKDT": -8,
+    "AKST": -9,
+    "HST": -10,
+    "WET": 0,
+    "WEST": 1,
+    "BST": 1,
+    "CET": 1,
+    "CEST": 2,
+    "EET": 2,
+    "EEST": 3,
+    "MSK": 3,
+    "JST": 9,
+    "KST": 9,
 }
-_EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _NUMERIC_LETTERS = "yYMdHhmsS"
 
 
 def _current_year() -> int:
     """The year given to dates without one (patched by tests)."""
-    return datetime.now(timezone.utc).year
+    return datetime.now(UTC).year
 
 
 def _offset_zone(sign: str, hh: str, mm: str | None, ss: str | None) -> timezone | None:
@@ -535,11 +588,12 @@ def _offset_zone(sign: str, hh: str, mm: str | None, ss: str | None) -> timezone
 def _zone(name: str):
     """A zone from a name in a value or argument, or None."""
     if name in ("GMT", "UTC", "UT", "Z"):
-        return timezone.utc
+        return UTC
     if (m := _OFFSET_RE.fullmatch(name)) is not None:
         return _offset_zone(*m.groups())
     try:  # TZ database ids first: "CET" keeps its summer time, as [VG] reads it
         from zoneinfo import ZoneInfo
+
         return ZoneInfo(name)
     except Exception:  # ZoneInfoNotFoundError, ValueError for malformed keys, missing tzdata
         pass
@@ -566,17 +620,18 @@ class _DateSpec:
 
     def __init__(self, args: list, where: str):
         if not 1 <= len(args) <= 3 or not all(isinstance(a, str) for a in args):
-            raise ContentError(f"{where}: date matcher takes date(\"pattern\"[, \"timezone\"[, \"locale\"]])")
+            raise ContentError(f'{where}: date matcher takes date("pattern"[, "timezone"[, "locale"]])')
         self.pattern = args[0]
-        self.zone = timezone.utc
+        self.zone = UTC
         if len(args) > 1:
             zone = _zone(args[1])
             if zone is None:
                 raise ContentError(f"{where}: unknown timezone {args[1]!r} in date matcher")
             self.zone = zone
         if len(args) > 2 and not re.fullmatch(r"en(?:[_-][A-Za-z]{2})?", args[2]):
-            raise UnsupportedProcessor(f"{where}: date locale {args[2]!r} is not supported by the simulator "
-                                       "(English names only)")
+            raise UnsupportedProcessor(
+                f"{where}: date locale {args[2]!r} is not supported by the simulator (English names only)"
+            )
         tokens = self._tokens(self.pattern, where)
         embed, parse = [], []
         self.letters: set[str] = set()
@@ -586,8 +641,12 @@ class _DateSpec:
                 parse.append(re.escape(value))
                 continue
             nxt = tokens[k + 1] if k + 1 < len(tokens) else None
-            fixed = nxt is not None and nxt[0] == "field" and nxt[1] in _NUMERIC_LETTERS and \
-                not (nxt[1] == "M" and nxt[2] >= 3)
+            fixed = (
+                nxt is not None
+                and nxt[0] == "field"
+                and nxt[1] in _NUMERIC_LETTERS
+                and not (nxt[1] == "M" and nxt[2] >= 3)
+            )
             regex = self._field_regex(value, count, fixed, where)
             embed.append(regex)
             parse.append(f"(?P<{value}{k}>{regex})")
@@ -610,7 +669,7 @@ class _DateSpec:
                 end = pattern.find("'", i + 1)
                 if end < 0:
                     raise ContentError(f"{where}: unterminated quote in date pattern {pattern!r}")
-                tokens.append(("lit", pattern[i + 1:end], 0))
+                tokens.append(("lit", pattern[i + 1 : end], 0))
                 i = end + 1
             elif c.isascii() and c.isalpha():
                 j = i
@@ -681,7 +740,7 @@ class _DateSpec:
             elif letter == "a":
                 half = text.lower()
             elif letter in "ZXz":
-                zone = timezone.utc if text == "Z" else _zone(text)
+                zone = UTC if text == "Z" else _zone(text)
                 if zone is None:
                     raise _Skip
         if hour12 is not None:
@@ -810,8 +869,10 @@ class _KeyValue:
 
     def __init__(self, args: list, where: str):
         if len(args) > 4 or not all(isinstance(a, str) for a in args):
-            raise ContentError(f"{where}: keyvalue takes up to 4 string arguments "
-                               "(separatorStr, characterAllowList, quotingStr, delimiter)")
+            raise ContentError(
+                f"{where}: keyvalue takes up to 4 string arguments "
+                "(separatorStr, characterAllowList, quotingStr, delimiter)"
+            )
         separator = args[0] if len(args) > 0 else "="
         if not separator:
             raise ContentError(f"{where}: keyvalue separator cannot be empty")
@@ -830,7 +891,8 @@ class _KeyValue:
         token = f"(?:{quoted}|[{allow}]+)"
         try:
             self.regex = re.compile(
-                f"(?:^|(?<=[{before}]))({token}){re.escape(separator)}({token})(?=[{after}]|$)", _FLAGS)
+                f"(?:^|(?<=[{before}]))({token}){re.escape(separator)}({token})(?=[{after}]|$)", _FLAGS
+            )
         except re.error as e:
             raise ContentError(f"{where}: bad keyvalue characterAllowList {args[1]!r}: {e}") from None
 
@@ -855,7 +917,7 @@ class _KeyValue:
                 if text.lstrip("+-").startswith("0") and len(text.lstrip("+-")) > 1 and any(d in text for d in "89"):
                     return text
                 return int(text)
-            return int(number) if number.is_integer() and abs(number) < 2 ** 53 else number
+            return int(number) if number.is_integer() and abs(number) < 2**53 else number
         return text
 
     def __call__(self, value: Any) -> dict:
@@ -885,20 +947,28 @@ def _make_filter(name: str | None, args: list | None, where: str) -> Callable[[A
         if args:
             raise ContentError(f"{where}: filter {name!r} takes no arguments")
 
-    simple = {"integer": _f_integer, "number": _f_number, "boolean": _f_boolean,
-              "lowercase": _f_lowercase, "uppercase": _f_uppercase, "json": _f_json,
-              "decodeuricomponent": _f_decodeuricomponent, "querystring": _f_querystring}
+    simple = {
+        "integer": _f_integer,
+        "number": _f_number,
+        "boolean": _f_boolean,
+        "lowercase": _f_lowercase,
+        "uppercase": _f_uppercase,
+        "json": _f_json,
+        "decodeuricomponent": _f_decodeuricomponent,
+        "querystring": _f_querystring,
+    }
     if name in simple:
         no_args()
         return simple[name]
     if name == "nullIf":
         if len(args) != 1 or not isinstance(args[0], str):
-            raise ContentError(f"{where}: nullIf takes one string argument: nullIf(\"value\")")
+            raise ContentError(f'{where}: nullIf takes one string argument: nullIf("value")')
         target = args[0]
 
         def null_if(value: Any) -> Any:
             text = value if isinstance(value, str) else json.dumps(value)
             return None if text == target else value
+
         return null_if
     if name == "keyvalue":
         return _KeyValue(args, where)
@@ -917,20 +987,23 @@ def _make_filter(name: str | None, args: list | None, where: str) -> Callable[[A
             if not isinstance(value, (int, float)):
                 raise _Skip
             return value * factor
+
         return scale
     if name in _UNSIMULATED_FILTERS:
         raise UnsupportedProcessor(f"grok filter {name!r} is not supported by the simulator ({where})")
-    raise UnsupportedProcessor(f"grok filter {name!r} is not supported by the simulator "
-                               f"(not a Datadog filter) ({where})")
+    raise UnsupportedProcessor(
+        f"grok filter {name!r} is not supported by the simulator (not a Datadog filter) ({where})"
+    )
 
 
 # --------------------------------------------------------------------------- compilation
 
+
 @dataclass
 class _Field:
     group: str
-    path: str | None                             # None: merge an object result at the top level
-    convert: Callable[[str], Any] | None         # the matcher's own parsing (integer, date, ...)
+    path: str | None  # None: merge an object result at the top level
+    convert: Callable[[str], Any] | None  # the matcher's own parsing (integer, date, ...)
     filter: Callable[[Any], Any] | None
 
 
@@ -993,7 +1066,7 @@ def _compile_call(call: _Call, ctx: _Ctx, in_support: bool) -> str:
         regex, convert = _SIMPLE_MATCHERS[name]
     elif name == "regex":
         if not call.args or len(call.args) != 1 or not isinstance(call.args[0], str):
-            raise ContentError(f"{where}: regex matcher takes one string: regex(\"pattern\")")
+            raise ContentError(f'{where}: regex matcher takes one string: regex("pattern")')
         inner = _Writer(ctx)
         inner.feed(call.args[0])
         regex = inner.finish()
@@ -1014,14 +1087,19 @@ def _compile_call(call: _Call, ctx: _Ctx, in_support: bool) -> str:
             regex = f"(?:{parts[0]}|{parts[1]})"
             convert = lambda raw, t=true_re: t.fullmatch(raw) is not None  # noqa: E731
         else:
-            raise ContentError(f"{where}: boolean matcher takes boolean or boolean(\"true\", \"false\")")
+            raise ContentError(f'{where}: boolean matcher takes boolean or boolean("true", "false")')
     else:
         if name in ctx.earlier or name in ctx.later or name == ctx.rule:
-            reason = (f"a support rule cannot use match rule {name!r}" if in_support else
-                      f"rule {name!r} is used before it is defined (a rule may only use the rules above it)")
+            reason = (
+                f"a support rule cannot use match rule {name!r}"
+                if in_support
+                else f"rule {name!r} is used before it is defined (a rule may only use the rules above it)"
+            )
             raise ContentError(f"{where}: {reason}")
-        raise UnsupportedProcessor(f"grok matcher {name!r} is not supported by the simulator "
-                                   f"(not a Datadog matcher, nor a support rule or a match rule above) ({where})")
+        raise UnsupportedProcessor(
+            f"grok matcher {name!r} is not supported by the simulator "
+            f"(not a Datadog matcher, nor a support rule or a match rule above) ({where})"
+        )
 
     if field is None:
         return f"(?:{regex})"
@@ -1117,8 +1195,10 @@ def _split_rules(text: str, kind: str) -> list[tuple[str, str]]:
         name, body = m.group(1), m.group(2)
         valid = _MATCH_NAME if kind == "match" else _SUPPORT_NAME
         if not valid.fullmatch(name):
-            raise ContentError(f"grok {kind} rule {name!r} (line {lineno}): a rule name holds only letters, "
-                               "digits, '_' and '.', and starts with a letter or digit")
+            raise ContentError(
+                f"grok {kind} rule {name!r} (line {lineno}): a rule name holds only letters, "
+                "digits, '_' and '.', and starts with a letter or digit"
+            )
         rules.append((name, body))
     return rules
 
@@ -1153,7 +1233,7 @@ def compile_grok(match_rules: str, support_rules: str = "") -> GrokParser:
 
     rules = []
     for index, (name, body) in enumerate(match_list):
-        ctx = _Ctx(name, support, dict(match_list[:index]), set(match_names[index + 1:]))
+        ctx = _Ctx(name, support, dict(match_list[:index]), set(match_names[index + 1 :]))
         regex = _compile_body(body, ctx, in_support=False)
         rules.append(_Rule(name, _compile_regex(regex, ctx.where), ctx.fields))
     return GrokParser(rules)

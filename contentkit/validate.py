@@ -34,12 +34,13 @@ def pipeline_limits(pack: PipelinePack, root: Path) -> list[Problem]:
                 walk(p.get("processors", []), f"{place}/processors")
             if p.get("type") == "grok-parser":
                 grok = p.get("grok", {})
-                rules = [l for l in grok.get("match_rules", "").splitlines() if l.strip()]
+                rules = [line for line in grok.get("match_rules", "").splitlines() if line.strip()]
                 if len(rules) > MAX_GROK_RULES:
                     problems.append(Problem(file, place, f"{len(rules)} grok rules (Datadog allows {MAX_GROK_RULES})"))
                 if len(p.get("samples", [])) > MAX_GROK_SAMPLES:
-                    problems.append(Problem(file, place,
-                                            f"{len(p['samples'])} samples (Datadog allows {MAX_GROK_SAMPLES})"))
+                    problems.append(
+                        Problem(file, place, f"{len(p['samples'])} samples (Datadog allows {MAX_GROK_SAMPLES})")
+                    )
                 try:
                     parser = compile_grok(grok.get("match_rules", ""), grok.get("support_rules", ""))
                 except ContentError as exc:
@@ -70,8 +71,11 @@ def pipeline_samples(pack: PipelinePack, root: Path) -> list[Problem]:
                 problems.append(Problem(file, place, f"{path} should be absent, got {get_path(event, path)!r}"))
             elif expected is not None and get_path(event, path) != expected:
                 problems.append(Problem(file, place, f"{path}: got {get_path(event, path)!r}, expected {expected!r}"))
-        for key, field in (("expect_message", "message"), ("expect_status", "status"),
-                           ("expect_timestamp", "timestamp")):
+        for key, field in (
+            ("expect_message", "message"),
+            ("expect_status", "status"),
+            ("expect_timestamp", "timestamp"),
+        ):
             if key in sample and event.get(field) != sample[key]:
                 problems.append(Problem(file, place, f"{field}: got {event.get(field)!r}, expected {sample[key]!r}"))
     return problems
@@ -94,8 +98,9 @@ def official_models(packs: list[PipelinePack], rules: list[Rule], root: Path) ->
         for i, p in enumerate(processors):
             inst = p.get_oneof_instance()
             if isinstance(inst, UnparsedObject):
-                problems.append(Problem(file, f"{where}/{i}",
-                                        "Datadog's LogsPipeline model does not accept this processor"))
+                problems.append(
+                    Problem(file, f"{where}/{i}", "Datadog's LogsPipeline model does not accept this processor")
+                )
             elif str(getattr(inst, "type", "")) == "pipeline":
                 processors_ok(inst.processors, file, f"{where}/{i}/processors")
 
@@ -109,8 +114,9 @@ def official_models(packs: list[PipelinePack], rules: list[Rule], root: Path) ->
     for rule in rules:
         file = _rel(rule.path, root)
         try:
-            model = validate_and_convert_types(rule_body(rule), (SecurityMonitoringRuleCreatePayload,), ["body"],
-                                               True, True, config)
+            model = validate_and_convert_types(
+                rule_body(rule), (SecurityMonitoringRuleCreatePayload,), ["body"], True, True, config
+            )
             if isinstance(model.get_oneof_instance(), UnparsedObject):
                 problems.append(Problem(file, "", "Datadog's rule model does not accept the built body"))
         except Exception as exc:
@@ -139,9 +145,8 @@ def rule_checks(rules: list[Rule], packs: list[PipelinePack], root: Path) -> lis
 
 
 def validate_all(root: Path = ROOT, lock: bool = True) -> list[Problem]:
-    from .lock import check, entries, read_lock
-
     from .load import load_dashboards
+    from .lock import check, entries, read_lock
 
     problems: list[Problem] = []
     packs = load_pipelines(root, problems)
@@ -180,6 +185,7 @@ def dashboard_checks(dashboards, packs, root: Path) -> list[Problem]:
         from datadog_api_client import Configuration
         from datadog_api_client.model_utils import UnparsedObject, validate_and_convert_types
         from datadog_api_client.v1.model.dashboard import Dashboard
+
         official = True
     except ImportError:
         official = False
@@ -189,12 +195,14 @@ def dashboard_checks(dashboards, packs, root: Path) -> list[Problem]:
         if not official:
             continue
         try:
-            model = validate_and_convert_types(dashboard_body(dash), (Dashboard,), ["body"], True, True,
-                                               Configuration())
+            model = validate_and_convert_types(
+                dashboard_body(dash), (Dashboard,), ["body"], True, True, Configuration()
+            )
             for i, widget in enumerate(model.widgets):
                 if isinstance(widget.definition.get_oneof_instance(), UnparsedObject):
-                    problems.append(Problem(file, f"dashboard/widgets/{i}",
-                                            "Datadog's Dashboard model does not accept this widget"))
+                    problems.append(
+                        Problem(file, f"dashboard/widgets/{i}", "Datadog's Dashboard model does not accept this widget")
+                    )
         except Exception as exc:
             problems.append(Problem(file, "dashboard", f"Datadog's Dashboard model refuses it: {exc}"))
     return problems

@@ -42,8 +42,9 @@ def test_payload_passes_the_official_model_and_datadog_constraints(rule):
     )
 
     body = rule_body(rule)
-    model = validate_and_convert_types(body, (SecurityMonitoringRuleCreatePayload,), ["body"], True, True,
-                                       Configuration())
+    model = validate_and_convert_types(
+        body, (SecurityMonitoringRuleCreatePayload,), ["body"], True, True, Configuration()
+    )
     assert not isinstance(model.get_oneof_instance(), UnparsedObject), "the official model rejects the body"
     assert body["type"] == "log_detection"
     options = body["options"]

@@ -31,6 +31,7 @@ def m(query, event):
 
 # --------------------------------------------------------------------------- API
 
+
 def test_empty_and_star_match_everything():
     for q in ("", "   ", "*", "*:*"):
         assert m(q, {})
@@ -38,14 +39,16 @@ def test_empty_and_star_match_everything():
 
 
 def test_query_object():
-    q = compile_query('@evt.name:zoom.sign_in -@network.client.geoip.country.iso_code:US')
+    q = compile_query("@evt.name:zoom.sign_in -@network.client.geoip.country.iso_code:US")
     assert isinstance(q, Query)
-    assert q.text == '@evt.name:zoom.sign_in -@network.client.geoip.country.iso_code:US'
+    assert q.text == "@evt.name:zoom.sign_in -@network.client.geoip.country.iso_code:US"
     assert q.attributes() == {"evt.name", "network.client.geoip.country.iso_code"}
-    assert q.matches({"evt": {"name": "zoom.sign_in"},
-                      "network": {"client": {"geoip": {"country": {"iso_code": "FR"}}}}})
-    assert not q.matches({"evt": {"name": "zoom.sign_in"},
-                          "network": {"client": {"geoip": {"country": {"iso_code": "US"}}}}})
+    assert q.matches(
+        {"evt": {"name": "zoom.sign_in"}, "network": {"client": {"geoip": {"country": {"iso_code": "FR"}}}}}
+    )
+    assert not q.matches(
+        {"evt": {"name": "zoom.sign_in"}, "network": {"client": {"geoip": {"country": {"iso_code": "US"}}}}}
+    )
     assert not q.matches({"evt": {"name": "zoom.sign_out"}})
     assert compile_query(q.text) is q  # compiled once, cached
 
@@ -56,17 +59,32 @@ def test_non_string_query_is_a_type_error():
 
 
 def test_attributes():
-    q = compile_query('source:zoom status:(error OR warn) service:x host:h env:Prod tags:foo '
-                      '@usr.email:* @a.b:[1 TO 2] -@c:>3 message:hi CIDR(@network.client.ip, 10.0.0.0/8) '
-                      'free "text" *:fulltext @g:(x OR y)')
-    assert q.attributes() == {"source", "status", "service", "host", "tag:env", "tags", "usr.email",
-                              "a.b", "c", "message", "network.client.ip", "g"}
+    q = compile_query(
+        "source:zoom status:(error OR warn) service:x host:h env:Prod tags:foo "
+        "@usr.email:* @a.b:[1 TO 2] -@c:>3 message:hi CIDR(@network.client.ip, 10.0.0.0/8) "
+        'free "text" *:fulltext @g:(x OR y)'
+    )
+    assert q.attributes() == {
+        "source",
+        "status",
+        "service",
+        "host",
+        "tag:env",
+        "tags",
+        "usr.email",
+        "a.b",
+        "c",
+        "message",
+        "network.client.ip",
+        "g",
+    }
     assert compile_query("hello world").attributes() == set()
     q.attributes().add("mutated")
     assert "mutated" not in q.attributes()
 
 
 # --------------------------------------------------------------------------- LS examples
+
 
 def test_ls_boolean_operator_examples():
     # LS "Overview" table
@@ -186,6 +204,7 @@ def test_fr_escaped_equal_in_message():
 
 # --------------------------------------------------------------------------- OP examples
 
+
 def test_op_free_text_examples():
     assert m("hello", {"message": "hello world"})
     assert m("Hello world", log("hello beautiful world"))
@@ -221,8 +240,11 @@ def test_op_ranges_inclusive_and_exclusive():
 
 
 def test_op_escape_examples():
-    ev = {"service": "postgres", "status": "INFO",
-          "tags": ["env:prod", "namespace:something", "reader:logs", "my_app:hello world again"]}
+    ev = {
+        "service": "postgres",
+        "status": "INFO",
+        "tags": ["env:prod", "namespace:something", "reader:logs", "my_app:hello world again"],
+    }
     assert m("tags:env*", ev)
     assert m(r"tags:(env\:prod OR env\:test)", ev)
     assert m('tags:("env:prod" OR "env:test")', ev)
@@ -260,7 +282,7 @@ def test_and_binds_tighter_than_or(present):
     assert m(f"NOT ({A} {B})", ev) == (not (a and b))
     assert m(f"-({A} OR {B})", ev) == (not (a or b))
     assert m(f"{A} && {B} || {C}", ev) == ((a and b) or c)
-    assert m(f"@f.a:(1 OR 2) -@f.b:*", ev) == (a and not b)
+    assert m("@f.a:(1 OR 2) -@f.b:*", ev) == (a and not b)
 
 
 def test_operators_are_case_sensitive():
@@ -272,6 +294,7 @@ def test_operators_are_case_sensitive():
 
 
 # --------------------------------------------------------------------------- free text details
+
 
 def test_free_text_searches_message_and_error_and_title_only():
     assert m("boom", log("", error={"message": "Boom happened"}))
@@ -306,6 +329,7 @@ def test_curly_quotes_are_ignored():
 
 
 # --------------------------------------------------------------------------- attributes
+
 
 def test_nested_attributes_and_literal_dotted_keys():
     assert m("@usr.email:bob@example.com", log(usr={"email": "bob@example.com"}))
@@ -343,8 +367,14 @@ def test_existence():
 
 
 def test_reserved_attributes():
-    ev = {"source": "zoom_activity_logs", "service": "zoom", "host": "h1", "status": "info",
-          "trace_id": "t1", "tags": ["source:zoom_activity_logs"]}
+    ev = {
+        "source": "zoom_activity_logs",
+        "service": "zoom",
+        "host": "h1",
+        "status": "info",
+        "trace_id": "t1",
+        "tags": ["source:zoom_activity_logs"],
+    }
     assert m("source:zoom_activity_logs service:zoom host:h1 status:info trace_id:t1", ev)
     assert not m("status:INFO", ev)  # attribute searches are case sensitive
     assert m("source:zoom*", ev)
@@ -390,7 +420,7 @@ def test_escapes():
     assert m(r"@a:va\*lue", log(a="va*lue"))
     assert not m(r"@a:va\*lue", log(a="vaXlue"))  # escaped star is literal
     assert m(r"@a:va\?lue", log(a="va?lue")) and not m(r"@a:va\?lue", log(a="vaXlue"))
-    assert m(r'@a:say\"hi\"', log(a='say"hi"'))
+    assert m(r"@a:say\"hi\"", log(a='say"hi"'))
     assert m(r"@a:back\\slash", log(a="back\\slash"))
     assert m(r"@a:\-5", log(a="-5"))
     assert m(r"@a:f\(x\)", log(a="f(x)"))
@@ -412,8 +442,10 @@ def test_value_groups():
     assert not m("@a:(x OR (y -z))", log(a=["y", "z"]))
     assert m('@a:("two words" OR one*)', log(a="two words"))
     assert m("@a:(*)", log(a=1)) and not m("@a:(*)", log())
-    q = ("@evt.name:(zoom.user.role_change OR zoom.user.delete) OR "
-         "(@evt.name:zoom.setting.update @zoom.setting.new_value:Off)")
+    q = (
+        "@evt.name:(zoom.user.role_change OR zoom.user.delete) OR "
+        "(@evt.name:zoom.setting.update @zoom.setting.new_value:Off)"
+    )
     assert m(q, {"evt": {"name": "zoom.user.delete"}})
     assert m(q, {"evt": {"name": "zoom.setting.update"}, "zoom": {"setting": {"new_value": "Off"}}})
     assert not m(q, {"evt": {"name": "zoom.setting.update"}, "zoom": {"setting": {"new_value": "On"}}})
@@ -427,68 +459,72 @@ def test_negation_of_missing_attribute_matches():
 
 # --------------------------------------------------------------------------- malformed
 
-@pytest.mark.parametrize("query, message, position", [
-    ("(a", "unbalanced '(': missing ')'", 0),
-    ("a)", "unbalanced ')'", 1),
-    ("@a:(x OR y", "unbalanced '(': missing ')'", 3),
-    ("()", "empty parentheses", 0),
-    ("a AND", "AND is not followed by a term", 2),
-    ("a OR", "OR is not followed by a term", 2),
-    ("OR a", "OR has no term before it", 0),
-    ("a OR OR b", "OR is not followed by a term", 2),
-    ("(AND a)", "AND has no term before it", 1),
-    ("NOT", "NOT is not followed by a term", 0),
-    ("a NOT", "NOT is not followed by a term", 2),
-    ("-", "'-' is not followed by a term", 0),
-    ("- a", "'-' is not followed by a term", 0),
-    ("NOT -a", "double negation is not supported", 4),
-    ("@attr:", "missing value after '@attr:'", 6),
-    ("@attr: x", "missing value after '@attr:'", 6),
-    ("env:", "missing value after 'env:'", 4),
-    ("@attr:>", "missing number after '>'", 7),
-    ("@attr:>= 5", "missing number after '>='", 8),
-    ("@a:>abc", "'>' needs a number, not 'abc'", 4),
-    ("@a:[a TO z]", "range bounds must be numbers, not 'a'", 4),
-    ("@a:[1 5]", "expected 'TO' in range", 6),
-    ("@a:[1 TO ]", "expected a range bound", 9),
-    ("@a:[1 TO 5", "unterminated range: missing ']'", 3),
-    ("@a:[1 TO 5}", "a range must use [..] (inclusive) or {..} (exclusive) on both ends", 10),
-    ("env:>5", "numeric comparisons apply to @attributes only", 0),
-    ("status:[1 TO 2]", "ranges apply to @attributes only", 0),
-    (">5", "a comparison needs an @attribute", 0),
-    ("[1 TO 2]", "a range needs an @attribute", 0),
-    ("@a:/ab+c/", "regular expressions (/.../) are not supported", 3),
-    ("/error.*/", "regular expressions (/.../) are not supported", 0),
-    ("roam~", "fuzzy/proximity searches ('~') are not supported", 4),
-    ("roam~2 x", "fuzzy/proximity searches ('~') are not supported", 4),
-    ("@a:b^2", "boosting ('^') is not supported", 4),
-    ('"abc', "unterminated quoted phrase", 0),
-    ('x "abc\\"', "unterminated quoted phrase", 2),
-    ('"a"b', "unexpected character after closing quote", 3),
-    ('"a.b":c', "quoted field names are not supported", 0),
-    ('ab"c"', "unexpected '\"' inside a term", 2),
-    ("@a:hello:world", "unescaped ':' in a value", 8),
-    ("@a:(b:c)", "a value group cannot contain another field", 5),
-    ("a\\", "dangling '\\' at the end of the query", 1),
-    ("@a:!b", "'!' is not supported; use NOT or '-'", 3),
-    ("!a", "'!' is not supported; use NOT or '-'", 0),
-    ("+a", "'+' (required clause) is not supported", 0),
-    ("@a:-5", "'-' at the start of a value must be escaped", 3),
-    ("#calc:1", "calculated fields (#) are not supported", 0),
-    ("@:x", "missing attribute name after '@'", 0),
-    ("@ x", "missing attribute name after '@'", 0),
-    ("@attr", "attribute '@attr' needs ':' and a value", 0),
-    (":x", "missing field name before ':'", 0),
-    ("*x:y", "wildcards are not supported in field names", 0),
-    ("f(x)", "unexpected '(' inside a term", 1),
-    ("a[1]", "unexpected '['", 1),
-    ("a&&b", "unexpected '&&' inside a term", 1),
-    ("@a:b<c", "unexpected '<'", 4),
-    ("CIDR(@ip)", "CIDR() needs at least one CIDR block", 8),
-    ("CIDR(ip, 10.0.0.0/8)", "CIDR() needs an @attribute as its first argument", 5),
-    ("CIDR(@ip, 10.0.0.300/8)", "invalid CIDR block '10.0.0.300/8'", 10),
-    ("CIDR(@ip, 10.0.0.0/8", "unbalanced '(': missing ')'", 4),
-])
+
+@pytest.mark.parametrize(
+    "query, message, position",
+    [
+        ("(a", "unbalanced '(': missing ')'", 0),
+        ("a)", "unbalanced ')'", 1),
+        ("@a:(x OR y", "unbalanced '(': missing ')'", 3),
+        ("()", "empty parentheses", 0),
+        ("a AND", "AND is not followed by a term", 2),
+        ("a OR", "OR is not followed by a term", 2),
+        ("OR a", "OR has no term before it", 0),
+        ("a OR OR b", "OR is not followed by a term", 2),
+        ("(AND a)", "AND has no term before it", 1),
+        ("NOT", "NOT is not followed by a term", 0),
+        ("a NOT", "NOT is not followed by a term", 2),
+        ("-", "'-' is not followed by a term", 0),
+        ("- a", "'-' is not followed by a term", 0),
+        ("NOT -a", "double negation is not supported", 4),
+        ("@attr:", "missing value after '@attr:'", 6),
+        ("@attr: x", "missing value after '@attr:'", 6),
+        ("env:", "missing value after 'env:'", 4),
+        ("@attr:>", "missing number after '>'", 7),
+        ("@attr:>= 5", "missing number after '>='", 8),
+        ("@a:>abc", "'>' needs a number, not 'abc'", 4),
+        ("@a:[a TO z]", "range bounds must be numbers, not 'a'", 4),
+        ("@a:[1 5]", "expected 'TO' in range", 6),
+        ("@a:[1 TO ]", "expected a range bound", 9),
+        ("@a:[1 TO 5", "unterminated range: missing ']'", 3),
+        ("@a:[1 TO 5}", "a range must use [..] (inclusive) or {..} (exclusive) on both ends", 10),
+        ("env:>5", "numeric comparisons apply to @attributes only", 0),
+        ("status:[1 TO 2]", "ranges apply to @attributes only", 0),
+        (">5", "a comparison needs an @attribute", 0),
+        ("[1 TO 2]", "a range needs an @attribute", 0),
+        ("@a:/ab+c/", "regular expressions (/.../) are not supported", 3),
+        ("/error.*/", "regular expressions (/.../) are not supported", 0),
+        ("roam~", "fuzzy/proximity searches ('~') are not supported", 4),
+        ("roam~2 x", "fuzzy/proximity searches ('~') are not supported", 4),
+        ("@a:b^2", "boosting ('^') is not supported", 4),
+        ('"abc', "unterminated quoted phrase", 0),
+        ('x "abc\\"', "unterminated quoted phrase", 2),
+        ('"a"b', "unexpected character after closing quote", 3),
+        ('"a.b":c', "quoted field names are not supported", 0),
+        ('ab"c"', "unexpected '\"' inside a term", 2),
+        ("@a:hello:world", "unescaped ':' in a value", 8),
+        ("@a:(b:c)", "a value group cannot contain another field", 5),
+        ("a\\", "dangling '\\' at the end of the query", 1),
+        ("@a:!b", "'!' is not supported; use NOT or '-'", 3),
+        ("!a", "'!' is not supported; use NOT or '-'", 0),
+        ("+a", "'+' (required clause) is not supported", 0),
+        ("@a:-5", "'-' at the start of a value must be escaped", 3),
+        ("#calc:1", "calculated fields (#) are not supported", 0),
+        ("@:x", "missing attribute name after '@'", 0),
+        ("@ x", "missing attribute name after '@'", 0),
+        ("@attr", "attribute '@attr' needs ':' and a value", 0),
+        (":x", "missing field name before ':'", 0),
+        ("*x:y", "wildcards are not supported in field names", 0),
+        ("f(x)", "unexpected '(' inside a term", 1),
+        ("a[1]", "unexpected '['", 1),
+        ("a&&b", "unexpected '&&' inside a term", 1),
+        ("@a:b<c", "unexpected '<'", 4),
+        ("CIDR(@ip)", "CIDR() needs at least one CIDR block", 8),
+        ("CIDR(ip, 10.0.0.0/8)", "CIDR() needs an @attribute as its first argument", 5),
+        ("CIDR(@ip, 10.0.0.300/8)", "invalid CIDR block '10.0.0.300/8'", 10),
+        ("CIDR(@ip, 10.0.0.0/8", "unbalanced '(': missing ')'", 4),
+    ],
+)
 def test_malformed_queries(query, message, position):
     with pytest.raises(SearchSyntaxError) as info:
         compile_query(query)

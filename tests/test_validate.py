@@ -39,10 +39,14 @@ def test_every_problem_is_reported_at_once_with_file_place_and_attribute(repo):
     third = repo / "siem_rules" / "zoom-self-escalation.yaml"
     edit(third, "{{@usr.email}}", "{{@usr.mail}}")
     problems = [str(p) for p in validate_all(repo)]
-    assert any(p.startswith("siem_rules/zoom-mass-user-deletion.yaml: queries/0/query: attribute @Action is never produced")
-               for p in problems), problems
-    assert any("siem_rules/zoom-owner-transfer.yaml: queries/0/query: evt.name 'zoom.user.promote' is not in the taxonomy" in p
-               for p in problems), problems
+    assert any(
+        p.startswith("siem_rules/zoom-mass-user-deletion.yaml: queries/0/query: attribute @Action is never produced")
+        for p in problems
+    ), problems
+    assert any(
+        "siem_rules/zoom-owner-transfer.yaml: queries/0/query: evt.name 'zoom.user.promote' is not in the taxonomy" in p
+        for p in problems
+    ), problems
     assert any("siem_rules/zoom-self-escalation.yaml: message: template variable {{@usr.mail}}" in p for p in problems)
     # the deletion rule can no longer fire: its own tests say so too
     assert any(p.startswith("siem_rules/zoom-mass-user-deletion.yaml: tests (") for p in problems)
@@ -53,8 +57,11 @@ def test_changed_content_without_a_version_bump_fails_and_update_lock_bumps_it(r
     edit(rule, "name: Zoom user created", "name: Zoom user created by an admin or SCIM")
     problems = [str(p) for p in validate_all(repo)]
     assert any("siem_rules/zoom-user-created.yaml: version: content changed since version 1" in p for p in problems)
-    result = subprocess.run([sys.executable, str(ROOT / "scripts" / "build.py"), "--update-lock", "--root", str(repo)],
-                            capture_output=True, text=True)
+    result = subprocess.run(
+        [sys.executable, str(ROOT / "scripts" / "build.py"), "--update-lock", "--root", str(repo)],
+        capture_output=True,
+        text=True,
+    )
     assert result.returncode == 0, result.stderr
     assert "rule zoom-user-created: version 1 -> 2" in result.stdout
     assert "version: 2" in rule.read_text()
@@ -63,27 +70,36 @@ def test_changed_content_without_a_version_bump_fails_and_update_lock_bumps_it(r
 
 def test_pipeline_change_needs_a_version_bump_and_limits_are_checked(repo):
     pipeline = repo / "pipelines" / "zoom_activity_logs" / "pipeline.yaml"
-    edit(pipeline, "name: Build a readable summary\n          is_enabled: true", "name: Build a readable summary\n          is_enabled: false")
+    edit(
+        pipeline,
+        "name: Build a readable summary\n          is_enabled: true",
+        "name: Build a readable summary\n          is_enabled: false",
+    )
     problems = [str(p) for p in validate_all(repo)]
-    assert any("pipelines/zoom_activity_logs/pipeline.yaml: definition/processors/1" in p and "is_enabled is not true" in p
-               for p in problems), problems
+    assert any(
+        "pipelines/zoom_activity_logs/pipeline.yaml: definition/processors/1" in p and "is_enabled is not true" in p
+        for p in problems
+    ), problems
     assert any("content changed since version" in p and "pipeline.yaml" in p for p in problems)
     assert any(p.startswith("pipelines/zoom_activity_logs/tests.yaml: samples/") for p in problems)
 
 
 def test_validate_script_exit_codes(repo):
-    ok = subprocess.run([sys.executable, str(ROOT / "scripts" / "validate.py"), "--root", str(repo)],
-                        capture_output=True, text=True)
+    ok = subprocess.run(
+        [sys.executable, str(ROOT / "scripts" / "validate.py"), "--root", str(repo)], capture_output=True, text=True
+    )
     assert ok.returncode == 0 and "all content is valid" in ok.stdout
     edit(repo / "siem_rules" / "zoom-user-created.yaml", "@evt.name:zoom.user.create", "@evt.name:zoom.user.make")
-    bad = subprocess.run([sys.executable, str(ROOT / "scripts" / "validate.py"), "--root", str(repo)],
-                         capture_output=True, text=True)
+    bad = subprocess.run(
+        [sys.executable, str(ROOT / "scripts" / "validate.py"), "--root", str(repo)], capture_output=True, text=True
+    )
     assert bad.returncode == 1 and "Traceback" not in bad.stderr
     assert "zoom-user-created.yaml: queries/0/query: evt.name 'zoom.user.make'" in bad.stderr
 
 
-@pytest.mark.parametrize("script", ["validate.py", "build.py", "push_rules.py", "push_pipelines.py",
-                                    "push_dashboards.py"])
+@pytest.mark.parametrize(
+    "script", ["validate.py", "build.py", "push_rules.py", "push_pipelines.py", "push_dashboards.py"]
+)
 def test_script_help_says_the_whole_first_paragraph(script):
     import ast
 
@@ -107,13 +123,34 @@ def scripts_on(root, *extra):
     """validate.py, build.py --out and push_rules.py --prune on this content, as a user runs them."""
     env = {"DD_API_KEY": "k", "DD_APP_KEY": "a", "PATH": "/usr/bin:/bin"}
     run = [
-        subprocess.run([sys.executable, str(ROOT / "scripts" / "validate.py"), "--root", str(root)],
-                       capture_output=True, text=True, timeout=120),
-        subprocess.run([sys.executable, str(ROOT / "scripts" / "build.py"), "--root", str(root),
-                        "--out", str(root / "out")], capture_output=True, text=True, timeout=120),
+        subprocess.run(
+            [sys.executable, str(ROOT / "scripts" / "validate.py"), "--root", str(root)],
+            capture_output=True,
+            text=True,
+            timeout=120,
+        ),
+        subprocess.run(
+            [sys.executable, str(ROOT / "scripts" / "build.py"), "--root", str(root), "--out", str(root / "out")],
+            capture_output=True,
+            text=True,
+            timeout=120,
+        ),
         # nothing listens there: a request would fail with another message
-        subprocess.run([sys.executable, str(ROOT / "scripts" / "push_rules.py"), "--root", str(root), "--prune",
-                        "--api-url", "http://127.0.0.1:9"], capture_output=True, text=True, timeout=120, env=env),
+        subprocess.run(
+            [
+                sys.executable,
+                str(ROOT / "scripts" / "push_rules.py"),
+                "--root",
+                str(root),
+                "--prune",
+                "--api-url",
+                "http://127.0.0.1:9",
+            ],
+            capture_output=True,
+            text=True,
+            timeout=120,
+            env=env,
+        ),
     ]
     for result in run:
         assert result.returncode == 1 and "Traceback" not in result.stderr, result.stderr
@@ -130,23 +167,28 @@ def test_an_unreadable_rule_file_is_an_error_naming_it_everywhere(repo, kind):
     assert build == validate == push  # the same one-line errors whichever script meets them
 
 
-@pytest.mark.parametrize("old,new,needle", [
-    ("@evt.name:zoom.user.create", "@evt.name:(zoom.user.create", "queries/0/query"),
-    ("@evt.name:zoom.user.create", "@evt.nmae:zoom.user.create", "attribute @evt.nmae is never produced"),
-    ("condition: a > 0", "condition: b > 0", "no query named 'b'"),
-])
+@pytest.mark.parametrize(
+    "old,new,needle",
+    [
+        ("@evt.name:zoom.user.create", "@evt.name:(zoom.user.create", "queries/0/query"),
+        ("@evt.name:zoom.user.create", "@evt.nmae:zoom.user.create", "attribute @evt.nmae is never produced"),
+        ("condition: a > 0", "condition: b > 0", "no query named 'b'"),
+    ],
+)
 def test_a_bad_query_or_condition_fails_build_and_push_like_validate(repo, old, new, needle):
     edit(repo / "siem_rules" / "zoom-user-created.yaml", old, new)
     validate, build, push = scripts_on(repo)
-    assert any(line.startswith("error: siem_rules/zoom-user-created.yaml: ") and needle in line for line in validate), \
+    assert any(line.startswith("error: siem_rules/zoom-user-created.yaml: ") and needle in line for line in validate), (
         validate
+    )
     assert build == validate == push
 
 
 def test_a_stray_file_and_an_empty_pack_are_errors(repo):
     (repo / "siem_rules" / "zoom-new-rule.yml").write_text("id: zoom-new-rule\n")
-    assert "error: siem_rules/zoom-new-rule.yml: not a rule file: each rule is siem_rules/<id>.yaml" in \
-        scripts_on(repo)[0]
+    assert (
+        "error: siem_rules/zoom-new-rule.yml: not a rule file: each rule is siem_rules/<id>.yaml" in scripts_on(repo)[0]
+    )
     for path in (repo / "siem_rules").iterdir():
         path.unlink()
     assert any("siem_rules: no rules found" in line for line in scripts_on(repo)[2])
