@@ -50,8 +50,21 @@ POLL = 0.1  # seconds between looks at the stop event while waiting on a worker 
 # The fields of a Zoom record the pipeline and the rules read (emulator/dataset.py,
 # pipelines/zoom_activity_logs/tests.yaml): text when present (null is tolerated as
 # absent). Another type ("email": {"x": 1}) makes the record malformed, not a crash.
-TEXT_FIELDS = ("log_type", "account", "record_id", "time", "email", "type", "ip_address", "client_type",
-               "version", "operator", "category_type", "action", "operation_detail")
+TEXT_FIELDS = (
+    "log_type",
+    "account",
+    "record_id",
+    "time",
+    "email",
+    "type",
+    "ip_address",
+    "client_type",
+    "version",
+    "operator",
+    "category_type",
+    "action",
+    "operation_detail",
+)
 
 
 class Stopped(Exception):
@@ -156,7 +169,6 @@ def _process(record: dict, pipelines) -> dict:
     for pipeline in pipelines:
         pipeline.process(event)
     return event
-
 
 
 def _query_table(rules) -> list[tuple]:
@@ -270,10 +282,18 @@ def _gated(queries, routes: dict, event: dict, gate: bool = True):
 
 
 class Hunt:
-    def __init__(self, rule_patterns: list[str] | None = None, geoip=None,
-                 since_ms: int | None = None, until_ms: int | None = None, root: Path | None = None,
-                 gate: bool = True, workers: int | None = None, geoip_path: str | None = None,
-                 stop=None):
+    def __init__(
+        self,
+        rule_patterns: list[str] | None = None,
+        geoip=None,
+        since_ms: int | None = None,
+        until_ms: int | None = None,
+        root: Path | None = None,
+        gate: bool = True,
+        workers: int | None = None,
+        geoip_path: str | None = None,
+        stop=None,
+    ):
         problems: list = []
         kwargs = {"problems": problems} if root is None else {"root": root, "problems": problems}
         packs = load_pipelines(**kwargs)
@@ -318,8 +338,7 @@ class Hunt:
                 problem = record_problem(record)
                 # the time is text (ISO 8601, as Zoom and the collector write it): a number
                 # there is another shape of record, whose epoch unit would be a guess
-                ms = parse_date(record["time"]) if problem is None and isinstance(record.get("time"), str) \
-                    else None
+                ms = parse_date(record["time"]) if problem is None and isinstance(record.get("time"), str) else None
                 if problem is not None or (ms is None and record.get("log_type") not in SKIPPED_LOG_TYPES):
                     stats.malformed += 1
                     if stats.first_malformed is None:
@@ -335,8 +354,9 @@ class Hunt:
                         stats.duplicates += 1
                         continue
                     seen.add(rid)
-                if (self.since_ms is not None and ms < self.since_ms) or \
-                        (self.until_ms is not None and ms > self.until_ms):
+                if (self.since_ms is not None and ms < self.since_ms) or (
+                    self.until_ms is not None and ms > self.until_ms
+                ):
                     stats.skipped += 1
                     continue
                 stats.records += 1
@@ -354,7 +374,7 @@ class Hunt:
         order = sorted(range(len(times)), key=times.__getitem__)
 
         def raw(i):
-            return buffers[where[i]][1][offsets[i]:offsets[i] + lengths[i]]
+            return buffers[where[i]][1][offsets[i] : offsets[i] + lengths[i]]
 
         if self.workers > 1 and len(order) >= PARALLEL_FROM and hasattr(os, "fork"):
             yield from self._parallel_events(order, raw)
@@ -397,8 +417,7 @@ class Hunt:
         finally:
             workers.close(graceful=done)
 
-    def run(self, buffers: list[tuple[str, Buffer]], on_event: Callable[[dict], None] | None = None) \
-            -> list[Finding]:
+    def run(self, buffers: list[tuple[str, Buffer]], on_event: Callable[[dict], None] | None = None) -> list[Finding]:
         runs = [(rule_id, rule.start(max_samples=SAMPLES, sample=_sample)) for rule_id, rule in self.compiled]
         # Only the rules with a matching query see an event: one no query matches changes
         # no rule state, so skipping is exact (tested against pushing every event).
@@ -486,8 +505,9 @@ class Inputs:
             what = not_text(buf[:SNIFF])
             if what:
                 self.close()
-                hint = f"; decompress it first: zcat {name} | zoom-activity-logs hunt -" \
-                    if what.startswith("gzip") else ""
+                hint = (
+                    f"; decompress it first: zcat {name} | zoom-activity-logs hunt -" if what.startswith("gzip") else ""
+                )
                 raise ContentError(f"{name}: {what}, not NDJSON{hint}")
 
     def _add(self, name: str, f) -> None:
@@ -543,8 +563,16 @@ def render_table(findings: list[Finding], width: int | None = None) -> str:
     for f in findings:
         j = f.as_json()
         group = ", ".join(str(v) for v in j["group"].values()) or "-"
-        rows.append((j["severity"], j["rule"], group, j["first_seen"].replace("T", " ")[:-1],
-                     j["last_seen"].replace("T", " ")[:-1], str(j["events"])))
+        rows.append(
+            (
+                j["severity"],
+                j["rule"],
+                group,
+                j["first_seen"].replace("T", " ")[:-1],
+                j["last_seen"].replace("T", " ")[:-1],
+                str(j["events"]),
+            )
+        )
     widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
     widths[2] = min(widths[2], 40)
     widths[1] = min(widths[1], 48)

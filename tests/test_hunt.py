@@ -4,34 +4,57 @@ from __future__ import annotations
 
 import subprocess
 import sys
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import orjson
 import pytest
-
-from zoom_activity_logs.demo import EXPECTED, VICTIM
-from contentkit.hunt import Hunt, parse_bound
 from helpers import read_ndjson, run_cli
 
-NOW = datetime(2026, 11, 20, 12, 0, tzinfo=timezone.utc)
+from contentkit.hunt import Hunt, parse_bound
+from zoom_activity_logs.demo import EXPECTED, VICTIM
+
+NOW = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
 
 
 def line(t, **fields):
-    base = {"log_type": "operation", "account": "default", "record_id": f"r{t.timestamp():.0f}{len(fields)}",
-            "time": t.strftime("%Y-%m-%dT%H:%M:%SZ")}
+    base = {
+        "log_type": "operation",
+        "account": "default",
+        "record_id": f"r{t.timestamp():.0f}{len(fields)}",
+        "time": t.strftime("%Y-%m-%dT%H:%M:%SZ"),
+    }
     return orjson.dumps({**base, **fields}) + b"\n"
 
 
 def two_fa_off(t, who="mallory@example.com"):
-    return line(t, operator=who, category_type="Account", action="Update",
-                operation_detail="Security  - Sign in with Two-Factor Authentication: from On to Off")
+    return line(
+        t,
+        operator=who,
+        category_type="Account",
+        action="Update",
+        operation_detail="Security  - Sign in with Two-Factor Authentication: from On to Off",
+    )
 
 
 def travel(t):
-    a = line(t, log_type="activity", email="kim@example.com", type="Sign in", ip_address="192.0.2.10",
-             client_type="mac", version="6.2.0")
-    b = line(t + timedelta(minutes=30), log_type="activity", email="kim@example.com", type="Sign in",
-             ip_address="198.51.100.70", client_type="mac", version="6.2.0")
+    a = line(
+        t,
+        log_type="activity",
+        email="kim@example.com",
+        type="Sign in",
+        ip_address="192.0.2.10",
+        client_type="mac",
+        version="6.2.0",
+    )
+    b = line(
+        t + timedelta(minutes=30),
+        log_type="activity",
+        email="kim@example.com",
+        type="Sign in",
+        ip_address="198.51.100.70",
+        client_type="mac",
+        version="6.2.0",
+    )
     return a + b
 
 
@@ -40,9 +63,14 @@ def collected(tmp_path):
     path = tmp_path / "zoom.ndjson"
     # newest first, as Zoom pages come; a health line, a malformed line and a record without time
     first, second = travel(NOW - timedelta(days=2)).splitlines(keepends=True)
-    path.write_bytes(two_fa_off(NOW) + second
-                     + b'{"log_type":"health","account":"default","time":"2026-11-20T12:00:00Z","status":"ok"}\n'
-                     + b"{not json\n" + b'{"log_type":"operation","operator":"x"}\n' + first)
+    path.write_bytes(
+        two_fa_off(NOW)
+        + second
+        + b'{"log_type":"health","account":"default","time":"2026-11-20T12:00:00Z","status":"ok"}\n'
+        + b"{not json\n"
+        + b'{"log_type":"operation","operator":"x"}\n'
+        + first
+    )
     return path
 
 
@@ -72,12 +100,15 @@ def test_hunt_reads_stdin_filters_rules_and_time(collected):
     assert "zoom-two-factor-authentication-disabled" not in {s["rule"] for s in read_ndjson(r.stdout)}
 
 
-@pytest.mark.parametrize("args,needle", [
-    (["--rules", "no-such-rule"], "--rules: no rule matches no-such-rule"),
-    (["--since", "yesterday"], "--since: 'yesterday' is not a date"),
-    (["--geoip-db", "/nonexistent.mmdb"], "--geoip-db"),
-    (["/nonexistent.ndjson"], "/nonexistent.ndjson: cannot read"),
-])
+@pytest.mark.parametrize(
+    "args,needle",
+    [
+        (["--rules", "no-such-rule"], "--rules: no rule matches no-such-rule"),
+        (["--since", "yesterday"], "--since: 'yesterday' is not a date"),
+        (["--geoip-db", "/nonexistent.mmdb"], "--geoip-db"),
+        (["/nonexistent.ndjson"], "/nonexistent.ndjson: cannot read"),
+    ],
+)
 def test_hunt_bad_input_is_one_line(collected, args, needle):
     r = run_cli(["hunt", str(collected), *args])
     err = r.stderr.decode()
@@ -92,8 +123,17 @@ def test_hunt_table_when_asked(collected):
 
 def test_hunt_on_collect_output_matches_the_rule_tests_engine(tmp_path):
     """`collect` output (emulated account) replays: every line is a record, none malformed."""
-    r = run_cli(["collect", "--emulated", "--max-rps", "0", "--health",
-                 "--since", (datetime.now(timezone.utc) - timedelta(days=10)).date().isoformat()])
+    r = run_cli(
+        [
+            "collect",
+            "--emulated",
+            "--max-rps",
+            "0",
+            "--health",
+            "--since",
+            (datetime.now(UTC) - timedelta(days=10)).date().isoformat(),
+        ]
+    )
     assert r.returncode == 0, r.stderr
     path = tmp_path / "collected.ndjson"
     path.write_bytes(r.stdout)
@@ -109,8 +149,8 @@ def test_hunt_on_collect_output_matches_the_rule_tests_engine(tmp_path):
 
 
 def test_streaming_evaluation_equals_the_batch_engine():
-    from contentkit.load import load_pipelines, load_rules, rule_body
     from contentkit.detect import compile_rule
+    from contentkit.load import load_pipelines, load_rules, rule_body
     from contentkit.rule_tests import expand_test_logs, process_logs
 
     packs = load_pipelines()
@@ -122,15 +162,17 @@ def test_streaming_evaluation_equals_the_batch_engine():
             run = compiled.start()
             for e in sorted(events, key=lambda e: e.get("timestamp", 0)):
                 run.push(e)
-            assert [(s.status, s.group, s.first_seen) for s in run.signals] == \
-                [(s.status, s.group, s.first_seen) for s in batch]
+            assert [(s.status, s.group, s.first_seen) for s in run.signals] == [
+                (s.status, s.group, s.first_seen) for s in batch
+            ]
 
 
 def test_parse_bound():
-    assert parse_bound("2026-11-20", "--since") == int(datetime(2026, 11, 20, tzinfo=timezone.utc).timestamp() * 1000)
+    assert parse_bound("2026-11-20", "--since") == int(datetime(2026, 11, 20, tzinfo=UTC).timestamp() * 1000)
     assert parse_bound("2026-11-20", "--until", end_of_day=True) % 86_400_000 == 86_399_999
-    assert parse_bound("2026-11-20T10:00:00Z", "--since") == \
-        int(datetime(2026, 11, 20, 10, tzinfo=timezone.utc).timestamp() * 1000)
+    assert parse_bound("2026-11-20T10:00:00Z", "--since") == int(
+        datetime(2026, 11, 20, 10, tzinfo=UTC).timestamp() * 1000
+    )
 
 
 def test_demo_shows_the_story(tmp_path):
@@ -153,7 +195,7 @@ def test_demo_shows_the_story(tmp_path):
 def test_hunt_library_sorts_by_time_across_files(tmp_path):
     a, b = tmp_path / "a.ndjson", tmp_path / "b.ndjson"
     a.write_bytes(travel(NOW)[: travel(NOW).index(b"\n") + 1])
-    b.write_bytes(travel(NOW)[travel(NOW).index(b"\n") + 1:])
+    b.write_bytes(travel(NOW)[travel(NOW).index(b"\n") + 1 :])
     hunt = Hunt(["zoom-impossible-travel"])
     from contentkit.hunt import Inputs
 
@@ -173,21 +215,35 @@ def test_gating_rules_by_log_type_and_event_name_changes_no_signal(tmp_path):
     def query_gates(text):
         return gates_of(compile_query(text))
 
-    assert query_gates("source:x @log_type:operation @evt.name:zoom.user.delete") == \
-        {"log_type": {"operation"}, "evt.name": {"zoom.user.delete"}}
+    assert query_gates("source:x @log_type:operation @evt.name:zoom.user.delete") == {
+        "log_type": {"operation"},
+        "evt.name": {"zoom.user.delete"},
+    }
     assert query_gates("source:x @log_type:operation OR @evt.name:a") is None  # neither is required
     assert query_gates("source:x (@evt.name:a OR @evt.name:b)") == {"evt.name": {"a", "b"}}
-    assert query_gates("source:x @evt.name:(a OR b) @log_type:operation") == \
-        {"evt.name": {"a", "b"}, "log_type": {"operation"}}
+    assert query_gates("source:x @evt.name:(a OR b) @log_type:operation") == {
+        "evt.name": {"a", "b"},
+        "log_type": {"operation"},
+    }
     assert query_gates("source:x @evt.name:zoom.* @log_type:activity") == {"log_type": {"activity"}}
     # under NOT a term requires nothing (the regex reading took it as required: issue 12)
     assert query_gates("@log_type:operation NOT @evt.name:zoom.user.delete") == {"log_type": {"operation"}}
     assert query_gates("@log_type:operation -@evt.name:x -(@evt.name:y)") == {"log_type": {"operation"}}
-    assert query_gates("(@log_type:operation @evt.name:a) OR (@log_type:activity @evt.name:b)") == \
-        {"log_type": {"operation", "activity"}, "evt.name": {"a", "b"}}
+    assert query_gates("(@log_type:operation @evt.name:a) OR (@log_type:activity @evt.name:b)") == {
+        "log_type": {"operation", "activity"},
+        "evt.name": {"a", "b"},
+    }
     assert query_gates("@evt.name:a @evt.name:b") == {"evt.name": set()}  # can never match
-    r = run_cli(["collect", "--emulated", "--max-rps", "0",  # a month of emulated records
-                 "--since", (datetime.now(timezone.utc) - timedelta(days=31)).date().isoformat()])
+    r = run_cli(
+        [
+            "collect",
+            "--emulated",
+            "--max-rps",
+            "0",  # a month of emulated records
+            "--since",
+            (datetime.now(UTC) - timedelta(days=31)).date().isoformat(),
+        ]
+    )
     path = tmp_path / "c.ndjson"
     path.write_bytes(r.stdout)
 
@@ -203,8 +259,16 @@ def test_pipeline_workers_give_the_same_signals(tmp_path, monkeypatch):
     import contentkit.hunt as hunt_module
     from contentkit.hunt import Inputs
 
-    r = run_cli(["collect", "--emulated", "--max-rps", "0",
-                 "--since", (datetime.now(timezone.utc) - timedelta(days=15)).date().isoformat()])
+    r = run_cli(
+        [
+            "collect",
+            "--emulated",
+            "--max-rps",
+            "0",
+            "--since",
+            (datetime.now(UTC) - timedelta(days=15)).date().isoformat(),
+        ]
+    )
     path = tmp_path / "c.ndjson"
     path.write_bytes(r.stdout)
     monkeypatch.setattr(hunt_module, "PARALLEL_FROM", 0)
@@ -227,12 +291,24 @@ def test_geoip_db_gives_the_countries_of_a_maxmind_database(tmp_path):
     from test_geoip import GEOLITE2_CITY_RECORD, _mmdb
 
     db = tmp_path / "city.mmdb"
-    tokyo = {**GEOLITE2_CITY_RECORD, "country": {"iso_code": "JP", "names": {"en": "Japan"}},
-             "city": {"names": {"en": "Tokyo"}}}
+    tokyo = {
+        **GEOLITE2_CITY_RECORD,
+        "country": {"iso_code": "JP", "names": {"en": "Japan"}},
+        "city": {"names": {"en": "Tokyo"}},
+    }
     db.write_bytes(_mmdb([("192.0.2.0/24", GEOLITE2_CITY_RECORD), ("198.51.100.0/24", tokyo)]))
-    lines = b"".join(line(NOW - timedelta(days=d), log_type="activity", email="kim@example.com", type="Sign in",
-                          ip_address="198.51.100.70" if d else "192.0.2.10", client_type="mac", version="6")
-                     for d in (10, 9, 0))
+    lines = b"".join(
+        line(
+            NOW - timedelta(days=d),
+            log_type="activity",
+            email="kim@example.com",
+            type="Sign in",
+            ip_address="198.51.100.70" if d else "192.0.2.10",
+            client_type="mac",
+            version="6",
+        )
+        for d in (10, 9, 0)
+    )
     path = tmp_path / "c.ndjson"
     path.write_bytes(lines)
     args = ["hunt", str(path), "--rules", "zoom-sign-in-from-new-country", "--format", "json"]
@@ -251,21 +327,24 @@ def test_pushing_only_matched_events_with_their_query_names_equals_pushing_all()
 
     packs = load_pipelines()
     # every rule also sees the other rules' test events, which its queries do not match
-    background = [e for r in load_rules() for c in r.data["tests"]
-                  for e in process_logs(expand_test_logs(c["logs"]), packs)]
+    background = [
+        e for r in load_rules() for c in r.data["tests"] for e in process_logs(expand_test_logs(c["logs"]), packs)
+    ]
     for rule in load_rules():
         compiled = compile_rule(rule_body(rule))
         for case in rule.data["tests"]:
-            events = sorted(process_logs(expand_test_logs(case["logs"]), packs) + background,
-                            key=lambda e: e.get("timestamp", 0))
+            events = sorted(
+                process_logs(expand_test_logs(case["logs"]), packs) + background, key=lambda e: e.get("timestamp", 0)
+            )
             everything, matched = compiled.start(), compiled.start()
             for e in events:
                 everything.push(e)
                 names = {q.name for q in compiled.queries if q.match(e)}
                 if names:
                     matched.push(e, names)
-            assert [(s.status, s.group, s.first_seen, s.count) for s in matched.signals] == \
-                [(s.status, s.group, s.first_seen, s.count) for s in everything.signals], rule.id
+            assert [(s.status, s.group, s.first_seen, s.count) for s in matched.signals] == [
+                (s.status, s.group, s.first_seen, s.count) for s in everything.signals
+            ], rule.id
 
 
 def test_gated_and_ungated_query_hits_agree_on_every_rule_test_event():
@@ -278,12 +357,18 @@ def test_gated_and_ungated_query_hits_agree_on_every_rule_test_event():
 
     packs = load_pipelines()
     rules = [compile_rule(rule_body(r)) for r in load_rules()]
-    tricky = ["@log_type:operation NOT @evt.name:zoom.user.delete", "-@evt.name:zoom.user.sign_in",
-              "@log_type:(activity OR operation) -@log_type:activity", "NOT (@log_type:activity)",
-              "(@log_type:operation @evt.name:zoom.user.delete) OR @log_type:activity"]
+    tricky = [
+        "@log_type:operation NOT @evt.name:zoom.user.delete",
+        "-@evt.name:zoom.user.sign_in",
+        "@log_type:(activity OR operation) -@log_type:activity",
+        "NOT (@log_type:activity)",
+        "(@log_type:operation @evt.name:zoom.user.delete) OR @log_type:activity",
+    ]
     base = rule_body(load_rules()[0])
     rules += [compile_rule({**base, "queries": [{**base["queries"][0], "query": q}]}) for q in tricky]
-    events = [e for r in load_rules() for c in r.data["tests"] for e in process_logs(expand_test_logs(c["logs"]), packs)]
+    events = [
+        e for r in load_rules() for c in r.data["tests"] for e in process_logs(expand_test_logs(c["logs"]), packs)
+    ]
     table = _query_table(rules)
     first_tricky = len(rules) - len(tricky)
     hits = tricky_hits = 0

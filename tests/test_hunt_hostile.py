@@ -26,8 +26,9 @@ def _env():
 
 
 def _start(args, **kw) -> subprocess.Popen:
-    return subprocess.Popen([sys.executable, "-m", "zoom_activity_logs", *args], env=_env(), cwd=ROOT,
-                            stderr=subprocess.PIPE, **kw)
+    return subprocess.Popen(
+        [sys.executable, "-m", "zoom_activity_logs", *args], env=_env(), cwd=ROOT, stderr=subprocess.PIPE, **kw
+    )
 
 
 def _one_line(err: bytes) -> str:
@@ -41,8 +42,17 @@ def _one_line(err: bytes) -> str:
 @pytest.fixture(scope="module")
 def collected(tmp_path_factory) -> bytes:
     """Three weeks of the emulated account, as `collect` writes it (record_id on each line)."""
-    r = run_cli(["collect", "--emulated", "--max-rps", "0", "--health",
-                 "--since", (datetime.now(UTC) - timedelta(days=21)).date().isoformat()])
+    r = run_cli(
+        [
+            "collect",
+            "--emulated",
+            "--max-rps",
+            "0",
+            "--health",
+            "--since",
+            (datetime.now(UTC) - timedelta(days=21)).date().isoformat(),
+        ]
+    )
     assert r.returncode == 0, r.stderr
     return r.stdout
 
@@ -51,8 +61,16 @@ def collected(tmp_path_factory) -> bytes:
 def big(tmp_path_factory) -> str:
     """~55,000 distinct records (four months, and two copies under other record_ids):
     enough for the pipeline workers and a run of several seconds."""
-    r = run_cli(["collect", "--emulated", "--max-rps", "0",
-                 "--since", (datetime.now(UTC) - timedelta(days=120)).date().isoformat()])
+    r = run_cli(
+        [
+            "collect",
+            "--emulated",
+            "--max-rps",
+            "0",
+            "--since",
+            (datetime.now(UTC) - timedelta(days=120)).date().isoformat(),
+        ]
+    )
     assert r.returncode == 0, r.stderr
     path = tmp_path_factory.mktemp("big") / "big.ndjson"
     lines = r.stdout.splitlines()
@@ -74,6 +92,7 @@ def _signals(path, *extra):
 
 # -- de-duplication on record_id -----------------------------------------------------------
 
+
 def test_overlapping_files_and_a_repeated_file_give_the_signals_of_the_unique_records(collected, tmp_path):
     whole = tmp_path / "whole.ndjson"
     whole.write_bytes(collected)
@@ -87,15 +106,26 @@ def test_overlapping_files_and_a_repeated_file_give_the_signals_of_the_unique_re
     assert len(expected) > 5
     overlapping, err = _signals([a, b])
     assert overlapping == expected
-    repeats = sum(1 for line in lines[third: 2 * third] if b'"log_type":"health"' not in line)
+    repeats = sum(1 for line in lines[third : 2 * third] if b'"log_type":"health"' not in line)
     assert f", {repeats} repeated record_ids dropped" in err
     twice, err = _signals([whole, whole])  # a file replayed again after a crash
     assert twice == expected and f", {records} repeated record_ids dropped" in err
 
 
 def test_records_without_a_record_id_are_kept(tmp_path):
-    line = orjson.dumps({"log_type": "operation", "time": "2026-11-20T12:00:00Z", "operator": "a@example.com",
-                         "category_type": "Account", "action": "Update", "operation_detail": "x"}) + b"\n"
+    line = (
+        orjson.dumps(
+            {
+                "log_type": "operation",
+                "time": "2026-11-20T12:00:00Z",
+                "operator": "a@example.com",
+                "category_type": "Account",
+                "action": "Update",
+                "operation_detail": "x",
+            }
+        )
+        + b"\n"
+    )
     path = tmp_path / "hand.ndjson"
     path.write_bytes(line * 2)
     hunt = Hunt()
@@ -106,17 +136,40 @@ def test_records_without_a_record_id_are_kept(tmp_path):
 
 # -- malformed records -----------------------------------------------------------------------
 
+
 def test_wrong_typed_fields_are_malformed_and_skipped_never_a_traceback(tmp_path):
-    good = {"log_type": "activity", "account": "default", "time": "2026-11-20T12:00:00Z",
-            "email": "kim@example.com", "type": "Sign in", "ip_address": "192.0.2.10", "client_type": "mac",
-            "version": "6.2.0"}
-    op = {"log_type": "operation", "account": "default", "time": "2026-11-20T12:00:00Z",
-          "operator": "a@example.com", "category_type": "Account", "action": "Update", "operation_detail": "x"}
-    bad = [{**good, "email": {"x": 1}}, {**good, "time": 1763640000}, {**good, "ip_address": ["192.0.2.1"]},
-           {**op, "action": ["Update"]}, {**op, "operation_detail": 5}, {**good, "type": True},
-           {**op, "record_id": {"id": 1}}, {**good, "log_type": 7}]
-    lines = [orjson.dumps({**good, "record_id": "ok1"})] + \
-        [orjson.dumps({**r, "record_id": r.get("record_id", f"bad{n}")}) for n, r in enumerate(bad)]
+    good = {
+        "log_type": "activity",
+        "account": "default",
+        "time": "2026-11-20T12:00:00Z",
+        "email": "kim@example.com",
+        "type": "Sign in",
+        "ip_address": "192.0.2.10",
+        "client_type": "mac",
+        "version": "6.2.0",
+    }
+    op = {
+        "log_type": "operation",
+        "account": "default",
+        "time": "2026-11-20T12:00:00Z",
+        "operator": "a@example.com",
+        "category_type": "Account",
+        "action": "Update",
+        "operation_detail": "x",
+    }
+    bad = [
+        {**good, "email": {"x": 1}},
+        {**good, "time": 1763640000},
+        {**good, "ip_address": ["192.0.2.1"]},
+        {**op, "action": ["Update"]},
+        {**op, "operation_detail": 5},
+        {**good, "type": True},
+        {**op, "record_id": {"id": 1}},
+        {**good, "log_type": 7},
+    ]
+    lines = [orjson.dumps({**good, "record_id": "ok1"})] + [
+        orjson.dumps({**r, "record_id": r.get("record_id", f"bad{n}")}) for n, r in enumerate(bad)
+    ]
     path = tmp_path / "typed.ndjson"
     path.write_bytes(b"\n".join(lines) + b"\n")
     r = run_cli(["hunt", str(path), "--format", "json"])
@@ -131,6 +184,7 @@ def test_wrong_typed_fields_are_malformed_and_skipped_never_a_traceback(tmp_path
 
 
 # -- output that cannot be written ---------------------------------------------------------------
+
 
 @pytest.mark.skipif(not os.path.exists("/dev/full"), reason="needs /dev/full")
 def test_events_to_a_full_disk_ends_at_once_with_one_line(collected, tmp_path):
@@ -167,12 +221,20 @@ def test_stdout_to_a_full_disk_closed_pipe_or_closed_fd_is_one_line(collected, t
     finally:
         os.close(write)
     assert r.returncode == 6 and "the reader went away" in _one_line(r.stderr)
-    r = subprocess.run(args, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=_env(), cwd=ROOT, timeout=60,
-                       preexec_fn=lambda: os.close(1))  # started with no stdout at all
+    r = subprocess.run(
+        args,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        env=_env(),
+        cwd=ROOT,
+        timeout=60,
+        preexec_fn=lambda: os.close(1),
+    )  # started with no stdout at all
     assert r.returncode == 6 and "stdout is closed" in _one_line(r.stderr)
 
 
 # -- SIGTERM / Ctrl-C, and the workers' deadlock -------------------------------------------------
+
 
 @pytest.mark.slow
 @pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT])
@@ -240,8 +302,13 @@ def test_abandoning_a_parallel_run_ends_its_workers_at_once(collected, tmp_path)
     handler survived the pool's SIGTERM, and its teardown joined them for ever."""
     path = tmp_path / "c.ndjson"
     path.write_bytes(collected)
-    r = subprocess.run([sys.executable, "-c", ABORT_WITH_WORKERS, str(path)], capture_output=True, cwd=ROOT,
-                       env={**_env(), "PYTHONPATH": os.path.join(ROOT, "tests")}, timeout=60)
+    r = subprocess.run(
+        [sys.executable, "-c", ABORT_WITH_WORKERS, str(path)],
+        capture_output=True,
+        cwd=ROOT,
+        env={**_env(), "PYTHONPATH": os.path.join(ROOT, "tests")},
+        timeout=60,
+    )
     assert r.returncode == 0 and r.stdout.strip() == b"ok", r.stderr
 
 
@@ -270,6 +337,7 @@ def test_stop_event_ends_a_parallel_run_and_its_workers(collected, tmp_path, mon
 
 # -- flags and input kinds -----------------------------------------------------------------------
 
+
 def test_since_later_than_until_is_an_error(collected, tmp_path):
     path = tmp_path / "c.ndjson"
     path.write_bytes(collected)
@@ -280,11 +348,14 @@ def test_since_later_than_until_is_an_error(collected, tmp_path):
     assert run_cli(["hunt", str(path), "--since", "2026-11-19", "--until", "2026-11-19"]).returncode == 0
 
 
-@pytest.mark.parametrize("kind,data,needle", [
-    ("gzip", gzip.compress(b'{"log_type":"activity"}\n' * 100), "gzip-compressed, not NDJSON; decompress it first"),
-    ("nul", b'{"a":1}\n\x00\x01\x02binary\n', "binary (it has NUL bytes), not NDJSON"),
-    ("latin1", '{"email":"jos\u00e9@example.com"}\n'.encode("latin-1"), "binary (not UTF-8 text), not NDJSON"),
-])
+@pytest.mark.parametrize(
+    "kind,data,needle",
+    [
+        ("gzip", gzip.compress(b'{"log_type":"activity"}\n' * 100), "gzip-compressed, not NDJSON; decompress it first"),
+        ("nul", b'{"a":1}\n\x00\x01\x02binary\n', "binary (it has NUL bytes), not NDJSON"),
+        ("latin1", '{"email":"jos\u00e9@example.com"}\n'.encode("latin-1"), "binary (not UTF-8 text), not NDJSON"),
+    ],
+)
 def test_binary_or_gzip_input_says_what_it_is(collected, tmp_path, kind, data, needle):
     good, path = tmp_path / "good.ndjson", tmp_path / f"input.{kind}"
     good.write_bytes(collected)
@@ -296,6 +367,7 @@ def test_binary_or_gzip_input_says_what_it_is(collected, tmp_path, kind, data, n
 
 
 # -- the table fits the terminal -----------------------------------------------------------------
+
 
 def _findings(collected, tmp_path) -> list[Finding]:
     path = tmp_path / "c.ndjson"
@@ -322,6 +394,11 @@ def test_the_table_follows_the_terminal_size(collected, tmp_path, monkeypatch):
     monkeypatch.setenv("COLUMNS", "40")
     assert max(len(line) for line in render_table(findings).splitlines()) <= 40
     path = tmp_path / "c.ndjson"
-    r = subprocess.run([sys.executable, "-m", "zoom_activity_logs", "hunt", str(path), "--format", "table"],
-                       capture_output=True, env={**_env(), "COLUMNS": "80"}, cwd=ROOT, timeout=60)
+    r = subprocess.run(
+        [sys.executable, "-m", "zoom_activity_logs", "hunt", str(path), "--format", "table"],
+        capture_output=True,
+        env={**_env(), "COLUMNS": "80"},
+        cwd=ROOT,
+        timeout=60,
+    )
     assert r.returncode == 0 and max(len(line) for line in r.stdout.decode().splitlines()) <= 80

@@ -11,9 +11,8 @@ import sys
 
 import orjson
 
-from contentkit.errors import ContentError
-
 from collector.errors import CollectorError, OutputClosed, UsageError
+from contentkit.errors import ContentError
 
 log = logging.getLogger("zoom-activity-logs")
 
@@ -77,8 +76,14 @@ def hunt_files(files, rules=None, since=None, until=None, geoip_db=None, events_
         until_ms = parse_bound(until, "--until", end_of_day=True) if until else None
         if since_ms is not None and until_ms is not None and since_ms > until_ms:
             raise UsageError(f"--since {since} is later than --until {until}")
-        hunt = Hunt(patterns, geoip=_geoip(geoip_db) if geoip_db else None, since_ms=since_ms, until_ms=until_ms,
-                    geoip_path=geoip_db, stop=stop)
+        hunt = Hunt(
+            patterns,
+            geoip=_geoip(geoip_db) if geoip_db else None,
+            since_ms=since_ms,
+            until_ms=until_ms,
+            geoip_path=geoip_db,
+            stop=stop,
+        )
         with Inputs(files or ["-"], stdin or sys.stdin.buffer, stop=stop) as inputs:
             out = _EventsFile(events_path) if events_path else None
             try:
@@ -111,8 +116,9 @@ def _write_stdout(data: bytes) -> None:
         sys.stdout.buffer.write(data)
         sys.stdout.buffer.flush()
     except (OSError, ValueError) as exc:
-        reason = "the reader went away" if isinstance(exc, BrokenPipeError) else \
-            getattr(exc, "strerror", None) or str(exc)
+        reason = (
+            "the reader went away" if isinstance(exc, BrokenPipeError) else getattr(exc, "strerror", None) or str(exc)
+        )
         raise OutputClosed(f"cannot write the results to stdout: {reason}") from None
 
 
@@ -121,17 +127,27 @@ def run_hunt(args, stop=None) -> int:
 
     if sys.stdout is None:  # say so before the work, not after it
         raise StdoutClosed()
-    findings, stats, rules = hunt_files(args.files, args.rules, args.since, args.until, args.geoip_db, args.events,
-                                        stop=stop)
+    findings, stats, rules = hunt_files(
+        args.files, args.rules, args.since, args.until, args.geoip_db, args.events, stop=stop
+    )
     table = args.format == "table" or (args.format == "auto" and sys.stdout.isatty())
     if table:
         _write_stdout((render_table(findings) + "\n").encode())
     else:
         _write_stdout(b"".join(orjson.dumps(f.as_json(), option=orjson.OPT_APPEND_NEWLINE) for f in findings))
     note = f" (first at {stats.first_malformed})" if stats.malformed else ""
-    log.info("%d lines: %d records replayed through %d rules, %d malformed skipped%s, %d repeated record_ids "
-             "dropped, %d outside the range or health lines; %d signals", stats.lines, stats.records, rules,
-             stats.malformed, note, stats.duplicates, stats.skipped, len(findings))
+    log.info(
+        "%d lines: %d records replayed through %d rules, %d malformed skipped%s, %d repeated record_ids "
+        "dropped, %d outside the range or health lines; %d signals",
+        stats.lines,
+        stats.records,
+        rules,
+        stats.malformed,
+        note,
+        stats.duplicates,
+        stats.skipped,
+        len(findings),
+    )
     if stats.malformed:
         log.warning("%d malformed lines skipped (first at %s)", stats.malformed, stats.first_malformed)
     return 0
