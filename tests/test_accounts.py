@@ -68,6 +68,7 @@ def two():
         yield a, b
 
 
+@pytest.mark.slow
 def test_one_process_collects_every_account_into_its_own_state(tmp_path, two):
     a, b = two
     path, env = config_for(tmp_path, {"corp": a, "corp-eu": b}, **{"corp-eu": {"log_types": "[operation]"}})
@@ -107,6 +108,7 @@ def test_one_account_failing_does_not_stop_the_others(tmp_path, two):
     assert health["status"] == "error" and health["error_kind"] == "AuthError" and "refused" in health["last_error"]
 
 
+@pytest.mark.slow
 def test_follow_keeps_polling_the_healthy_account_and_reports_the_broken_one(tmp_path, two):
     a, b = two
     b.inject("revoke")
@@ -153,6 +155,7 @@ def test_follow_keeps_polling_the_healthy_account_and_reports_the_broken_one(tmp
     assert multiset(zoom_fields(l) for l in got) == multiset(truth(a, today - timedelta(days=1), today))
 
 
+@pytest.mark.slow
 def test_account_selection_and_state_flag(tmp_path, two):
     a, b = two
     path, env = config_for(tmp_path, {"corp": a, "corp-eu": b})

@@ -50,6 +50,7 @@ def test_bad_dates(tmp_path, emu, args, needle):
     one_line_error(r, 2, needle)
 
 
+@pytest.mark.slow
 def test_dates_out_of_zoom_range(tmp_path, emu):
     today = utc_today()
     too_old = oldest_readable(today) - timedelta(days=1)
@@ -90,6 +91,7 @@ def test_unreachable_api(tmp_path, emu):
     one_line_error(r, 5, f"127.0.0.1:{port}")
 
 
+@pytest.mark.slow
 def test_bad_url_and_unwritable_output(tmp_path, emu):
     r = run_cli(["collect", "--state", str(tmp_path / "s")], {**emulator_env(emu), "ZOOM_API_URL": "api.zoom.us"})
     one_line_error(r, 2, "ZOOM_API_URL")
@@ -106,6 +108,7 @@ def test_corrupt_state_file(tmp_path, emu):
     one_line_error(r, 7, str(state))
 
 
+@pytest.mark.slow
 def test_collect_prints_ndjson_and_secrets_stay_out(tmp_path, emu):
     r = run_cli(["collect", "--state", str(tmp_path / "s"), "--verbose"], emulator_env(emu))
     assert r.returncode == 0, r.stderr
@@ -154,6 +157,7 @@ def test_reader_going_away_exits_6_without_traceback(tmp_path):
     assert "Traceback" not in err and "reader of the output went away" in err
 
 
+@pytest.mark.slow
 def test_progress_bar_on_a_terminal_and_quiet_otherwise(tmp_path):
     import fcntl
     import os

@@ -10,6 +10,9 @@ from pathlib import Path
 
 import pytest
 
+# end to end through subprocesses and the emulator: out of the `-m "not slow"` inner loop
+pytestmark = pytest.mark.slow
+
 _PATH = Path(__file__).resolve().parent.parent / "benchmarks" / "crash.py"
 _spec = importlib.util.spec_from_file_location("crash_benchmark", _PATH)
 crash = importlib.util.module_from_spec(_spec)

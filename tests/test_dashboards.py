@@ -7,6 +7,8 @@ import shutil
 import subprocess
 import sys
 
+import pytest
+
 from contentkit.load import ROOT, dashboard_body, load_dashboards
 from contentkit.validate import validate_all
 
@@ -18,6 +20,7 @@ def test_dashboards_load():
     assert PROBLEMS == [] and [d.name for d in DASHBOARDS] == ["zoom_activity_logs_overview"]
 
 
+@pytest.mark.slow
 def test_built_body_passes_the_official_model_widget_by_widget(tmp_path):
     from datadog_api_client import Configuration
     from datadog_api_client.model_utils import UnparsedObject, validate_and_convert_types
@@ -60,6 +63,7 @@ def test_overview_has_what_a_security_team_opens_first():
         assert needle in text, needle
 
 
+@pytest.mark.slow
 def test_a_widget_on_a_missing_attribute_fails_validation(tmp_path):
     root = tmp_path / "repo"
     for name in ("pipelines", "siem_rules", "docs", "dashboards"):

@@ -187,6 +187,7 @@ OUTCOMES: dict = {"pairs": 0}
     deadline=None,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
 )
+@pytest.mark.slow  # 10,000 pairs: CI runs it, the inner loop need not
 @given(query=query_strategy, events=st.lists(event_strategy(), min_size=EVENTS_PER_QUERY, max_size=EVENTS_PER_QUERY))
 def test_search_agrees_with_vrl_on_generated_pairs(query, events):
     for event in events:
@@ -196,6 +197,7 @@ def test_search_agrees_with_vrl_on_generated_pairs(query, events):
         OUTCOMES[sim] = OUTCOMES.get(sim, 0) + 1
 
 
+@pytest.mark.slow  # with the generated test it counts
 def test_generated_pairs_are_many_and_mixed():
     # runs after the generated test in file order (pytest -p no:randomly or not: the
     # counts are only checked when that test ran first in this process)
@@ -527,6 +529,7 @@ def test_grok_agrees_with_vrl_on_samples(grok_sides):
 
 
 @pytest.mark.parametrize("index", range(4), ids=[g["name"] for g in GROKS])
+@pytest.mark.slow
 def test_grok_agrees_with_vrl_on_generated_inputs(index, grok_sides):
     grok, parser, transform = grok_sides[index]
 

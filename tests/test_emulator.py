@@ -581,6 +581,7 @@ def test_unknown_fault_kind_is_refused():
 
 
 @pytest.mark.parametrize("lowercase", [False, True])
+@pytest.mark.slow
 def test_qps_limit(client, lowercase):
     with make(qps_limit=2, lowercase_headers=lowercase) as e:
         tok = fetch_token(client, e)

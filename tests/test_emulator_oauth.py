@@ -302,6 +302,7 @@ def test_refresh_with_bad_client_is_401_and_does_not_rotate(client):
         assert refresh(client, e, tokens["refresh_token"]).status_code == 200
 
 
+@pytest.mark.slow
 def test_concurrent_refreshes_with_one_token_rotate_once(client):
     with make() as e:
         tokens = login(client, e)

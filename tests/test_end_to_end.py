@@ -15,6 +15,9 @@ from helpers import EmulatedRun, clean_env, emulated_truth, emulator_env, multis
 from collector.windows import utc_today
 from emulator import Emulator, EmulatorConfig
 
+# end to end through subprocesses and the emulator: out of the `-m "not slow"` inner loop
+pytestmark = pytest.mark.slow
+
 
 @pytest.fixture
 def emu():

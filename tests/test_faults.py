@@ -57,6 +57,7 @@ def assert_exactly_once(lines, expected):
 
 
 @pytest.mark.parametrize("name", sorted(FAULTS))
+@pytest.mark.slow
 def test_backfill_under_fault(tmp_path, name):
     kind, knobs, params = FAULTS[name]
     cfg = EmulatorConfig(seed=21, users=20, activity_per_day=150, operation_per_day=50, history_days=40, **knobs)
@@ -72,6 +73,7 @@ def test_backfill_under_fault(tmp_path, name):
 
 
 @pytest.mark.parametrize("name", sorted(FAULTS))
+@pytest.mark.slow
 def test_follow_under_fault_with_records_arriving(tmp_path, name):
     kind, knobs, params = FAULTS[name]
     cfg = EmulatorConfig(
@@ -92,6 +94,7 @@ def test_follow_under_fault_with_records_arriving(tmp_path, name):
         run.close()
 
 
+@pytest.mark.slow
 def test_revoked_credentials_exit_clearly_and_keep_state(tmp_path):
     cfg = EmulatorConfig(seed=23, users=10, activity_per_day=100, operation_per_day=30, history_days=30)
     with Emulator(cfg) as emu:
@@ -139,6 +142,7 @@ class ClosingStream(io.RawIOBase):
         self.keep -= 1
 
 
+@pytest.mark.slow
 def test_reader_gone_state_stops_at_the_last_delivered_batch(tmp_path):
     cfg = EmulatorConfig(seed=24, users=10, activity_per_day=300, operation_per_day=60, history_days=30)
     with Emulator(cfg) as emu:

@@ -85,6 +85,7 @@ def test_a_passing_wrong_shaped_200_is_retried_like_a_5xx(tmp_path, shape):
         run.close()
 
 
+@pytest.mark.slow
 def test_wrong_shape_exits_5_naming_the_endpoint_and_keeps_the_state(tmp_path):
     with Emulator(small()) as emu:
         state = tmp_path / "s.sqlite3"
@@ -104,6 +105,7 @@ def test_wrong_shape_exits_5_naming_the_endpoint_and_keeps_the_state(tmp_path):
         assert health and health[-1]["status"] == "error"
 
 
+@pytest.mark.slow
 def test_a_token_endpoint_200_that_is_not_a_token_is_retried_then_exit_5(tmp_path):
     import json
     import threading
@@ -170,6 +172,7 @@ def test_a_truncated_last_page_is_read_again_before_the_days_settle(tmp_path):
 # -- 2. a filtered read settles only its filter --------------------------------------------
 
 
+@pytest.mark.slow
 def test_a_category_read_does_not_settle_the_whole_report(tmp_path):
     with Emulator(small()) as emu:
         state, since = str(tmp_path / "s.sqlite3"), (TODAY - timedelta(days=30)).isoformat()
@@ -232,6 +235,7 @@ def test_a_backfill_killed_half_way_is_finished_by_the_next_follow_poll(tmp_path
         second.close()
 
 
+@pytest.mark.slow
 def test_kill_9_during_a_backfill_then_a_plain_run_finishes_it(tmp_path):
     with Emulator(small(history_days=60, activity_per_day=200)) as emu:
         since = (TODAY - timedelta(days=50)).isoformat()
@@ -339,6 +343,7 @@ def backfill_into_a_pipe(emu, state, days: int, stderr) -> tuple[subprocess.Pope
 
 
 @pytest.mark.parametrize("taken", [1, 5_000, 150_000])
+@pytest.mark.slow
 def test_a_reader_that_dies_loses_nothing_it_did_not_take(tmp_path, taken):
     with Emulator(small(activity_per_day=300)) as emu:
         proc, args = backfill_into_a_pipe(emu, tmp_path / "s.sqlite3", 20, subprocess.PIPE)
@@ -354,6 +359,7 @@ def test_a_reader_that_dies_loses_nothing_it_did_not_take(tmp_path, taken):
         assert_exactly(took + read_ndjson(rest.stdout), emulated_truth(emu, TODAY - timedelta(days=20), TODAY))
 
 
+@pytest.mark.slow
 def test_a_clean_end_waits_for_the_reader_to_drain_the_pipe(tmp_path):
     with Emulator(small()) as emu:
         proc, args = backfill_into_a_pipe(emu, tmp_path / "s.sqlite3", 10, subprocess.DEVNULL)
@@ -417,6 +423,7 @@ def test_account_name_with_a_config_is_refused(tmp_path):
 
 
 @pytest.mark.parametrize("keep,needle", [(0.0, "is empty (truncated?)"), (0.5, "not a readable state database")])
+@pytest.mark.slow
 def test_a_truncated_state_is_refused(tmp_path, keep, needle):
     with Emulator(small()) as emu:
         state = tmp_path / "s.sqlite3"
@@ -427,6 +434,7 @@ def test_a_truncated_state_is_refused(tmp_path, keep, needle):
         assert needle in one_error_line(r, 7) and r.stdout == b""  # nothing written again
 
 
+@pytest.mark.slow
 def test_a_corrupt_page_inside_the_state_is_one_line_exit_7(tmp_path):
     with Emulator(small()) as emu:
         state = tmp_path / "s.sqlite3"

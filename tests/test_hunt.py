@@ -74,6 +74,7 @@ def collected(tmp_path):
     return path
 
 
+@pytest.mark.slow
 def test_hunt_prints_one_json_line_per_signal_and_counts_malformed_lines(collected):
     r = run_cli(["hunt", str(collected), "--format", "json"])
     assert r.returncode == 0, r.stderr
@@ -89,6 +90,7 @@ def test_hunt_prints_one_json_line_per_signal_and_counts_malformed_lines(collect
     assert "2 malformed lines skipped (first at" in err and f"{collected}:4)" in err and "Traceback" not in err
 
 
+@pytest.mark.slow
 def test_hunt_reads_stdin_filters_rules_and_time(collected):
     data = collected.read_bytes()
     r = run_cli(["hunt", "--rules", "zoom-impossible-*", "--format", "json"], input=data)
@@ -109,18 +111,21 @@ def test_hunt_reads_stdin_filters_rules_and_time(collected):
         (["/nonexistent.ndjson"], "/nonexistent.ndjson: cannot read"),
     ],
 )
+@pytest.mark.slow
 def test_hunt_bad_input_is_one_line(collected, args, needle):
     r = run_cli(["hunt", str(collected), *args])
     err = r.stderr.decode()
     assert r.returncode == 2 and needle in err and "Traceback" not in err, err
 
 
+@pytest.mark.slow
 def test_hunt_table_when_asked(collected):
     r = run_cli(["hunt", str(collected), "--format", "table"])
     out = r.stdout.decode()
     assert out.startswith("SEVERITY") and "zoom-two-factor-authentication-disabled" in out
 
 
+@pytest.mark.slow
 def test_hunt_on_collect_output_matches_the_rule_tests_engine(tmp_path):
     """`collect` output (emulated account) replays: every line is a record, none malformed."""
     r = run_cli(
@@ -148,6 +153,7 @@ def test_hunt_on_collect_output_matches_the_rule_tests_engine(tmp_path):
     assert b" 0 malformed skipped" in h.stderr and b"WARNING" not in h.stderr
 
 
+@pytest.mark.slow
 def test_streaming_evaluation_equals_the_batch_engine():
     from contentkit.detect import compile_rule
     from contentkit.load import load_pipelines, load_rules, rule_body
@@ -175,6 +181,7 @@ def test_parse_bound():
     )
 
 
+@pytest.mark.slow
 def test_demo_shows_the_story(tmp_path):
     r = run_cli(["demo", "--out", str(tmp_path / "demo")], timeout=120)
     assert r.returncode == 0, r.stderr
@@ -207,6 +214,7 @@ def test_hunt_library_sorts_by_time_across_files(tmp_path):
 del subprocess
 
 
+@pytest.mark.slow
 def test_gating_rules_by_log_type_and_event_name_changes_no_signal(tmp_path):
     from contentkit.hunt import Inputs
     from contentkit.hunt import query_gates as gates_of
@@ -255,6 +263,7 @@ def test_gating_rules_by_log_type_and_event_name_changes_no_signal(tmp_path):
     assert gated == ungated and len(gated) > 20
 
 
+@pytest.mark.slow
 def test_pipeline_workers_give_the_same_signals(tmp_path, monkeypatch):
     import contentkit.hunt as hunt_module
     from contentkit.hunt import Inputs
@@ -285,6 +294,7 @@ def test_pipeline_workers_give_the_same_signals(tmp_path, monkeypatch):
     assert parallel_events == serial_events
 
 
+@pytest.mark.slow
 def test_geoip_db_gives_the_countries_of_a_maxmind_database(tmp_path):
     """With --geoip-db, geo-ip comes from that file: 192.0.2.0/24 is New York in the
     bundled table but Paris in this database, so the new country is FR, not US."""
@@ -318,6 +328,7 @@ def test_geoip_db_gives_the_countries_of_a_maxmind_database(tmp_path):
     assert [s["group"]["network.client.geoip.country.iso_code"] for s in mmdb] == ["FR"]
 
 
+@pytest.mark.slow
 def test_pushing_only_matched_events_with_their_query_names_equals_pushing_all():
     """hunt's contract with the engine: an event no query of a rule matches changes none
     of its state, and names computed elsewhere give the same result as matching here."""
@@ -347,6 +358,7 @@ def test_pushing_only_matched_events_with_their_query_names_equals_pushing_all()
             ], rule.id
 
 
+@pytest.mark.slow
 def test_gated_and_ungated_query_hits_agree_on_every_rule_test_event():
     """For every rule's queries, and queries with NOT, OR and groups over the gated
     attributes, routing by gates never drops an event the query matches."""

@@ -93,6 +93,7 @@ def _signals(path, *extra):
 # -- de-duplication on record_id -----------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_overlapping_files_and_a_repeated_file_give_the_signals_of_the_unique_records(collected, tmp_path):
     whole = tmp_path / "whole.ndjson"
     whole.write_bytes(collected)
@@ -137,6 +138,7 @@ def test_records_without_a_record_id_are_kept(tmp_path):
 # -- malformed records -----------------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_wrong_typed_fields_are_malformed_and_skipped_never_a_traceback(tmp_path):
     good = {
         "log_type": "activity",
@@ -187,6 +189,7 @@ def test_wrong_typed_fields_are_malformed_and_skipped_never_a_traceback(tmp_path
 
 
 @pytest.mark.skipif(not os.path.exists("/dev/full"), reason="needs /dev/full")
+@pytest.mark.slow
 def test_events_to_a_full_disk_ends_at_once_with_one_line(collected, tmp_path):
     path = tmp_path / "c.ndjson"
     path.write_bytes(collected)
@@ -207,6 +210,7 @@ def test_events_to_a_full_disk_with_pipeline_workers_does_not_hang(big):
 
 
 @pytest.mark.skipif(not os.path.exists("/dev/full"), reason="needs /dev/full")
+@pytest.mark.slow
 def test_stdout_to_a_full_disk_closed_pipe_or_closed_fd_is_one_line(collected, tmp_path):
     path = tmp_path / "c.ndjson"
     path.write_bytes(collected)
@@ -257,6 +261,7 @@ def test_a_signal_stops_a_big_hunt_within_a_second(big, signum):
     assert elapsed < 2.0, elapsed
 
 
+@pytest.mark.slow
 def test_a_signal_while_stdin_gives_nothing_stops_it(tmp_path):
     proc = _start(["hunt", "-"], stdin=subprocess.PIPE, stdout=subprocess.DEVNULL)
     try:
@@ -297,6 +302,7 @@ ABORT_WITH_WORKERS = textwrap.dedent("""
 """)
 
 
+@pytest.mark.slow
 def test_abandoning_a_parallel_run_ends_its_workers_at_once(collected, tmp_path):
     """The deadlock's cause: workers forked with the command's stop-event SIGTERM
     handler survived the pool's SIGTERM, and its teardown joined them for ever."""
@@ -338,6 +344,7 @@ def test_stop_event_ends_a_parallel_run_and_its_workers(collected, tmp_path, mon
 # -- flags and input kinds -----------------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_since_later_than_until_is_an_error(collected, tmp_path):
     path = tmp_path / "c.ndjson"
     path.write_bytes(collected)
@@ -356,6 +363,7 @@ def test_since_later_than_until_is_an_error(collected, tmp_path):
         ("latin1", '{"email":"jos\u00e9@example.com"}\n'.encode("latin-1"), "binary (not UTF-8 text), not NDJSON"),
     ],
 )
+@pytest.mark.slow
 def test_binary_or_gzip_input_says_what_it_is(collected, tmp_path, kind, data, needle):
     good, path = tmp_path / "good.ndjson", tmp_path / f"input.{kind}"
     good.write_bytes(collected)
@@ -379,6 +387,7 @@ def _findings(collected, tmp_path) -> list[Finding]:
 
 
 @pytest.mark.parametrize("width", [120, 80, 40])
+@pytest.mark.slow
 def test_the_table_fits_the_width(collected, tmp_path, width):
     findings = _findings(collected, tmp_path)
     lines = render_table(findings, width).splitlines()
@@ -389,6 +398,7 @@ def test_the_table_fits_the_width(collected, tmp_path, width):
     assert "FIRST SEEN" in lines[0] or width < 80  # LAST SEEN is the first to go
 
 
+@pytest.mark.slow
 def test_the_table_follows_the_terminal_size(collected, tmp_path, monkeypatch):
     findings = _findings(collected, tmp_path)
     monkeypatch.setenv("COLUMNS", "40")

@@ -65,6 +65,7 @@ def test_the_schema_carries_the_models_constants():
     assert rule["queries"]["items"]["properties"]["aggregation"]["enum"] == list(model.AGGREGATIONS)
 
 
+@pytest.mark.slow
 def test_every_content_file_loads_into_the_model_and_back_unchanged():
     problems: list = []
     rules, packs = load_rules(ROOT, problems), load_pipelines(ROOT, problems)
@@ -81,6 +82,7 @@ def test_every_content_file_loads_into_the_model_and_back_unchanged():
     assert rules[0].model.options.keep_alive in model.WINDOWS
 
 
+@pytest.mark.slow
 def test_a_wrong_keep_alive_is_one_line_naming_the_file_and_the_field(repo):
     edit(repo / "siem_rules" / "zoom-mass-user-deletion.yaml", "keepAlive: 3600", "keepAlive: 300")
     problems = [str(p) for p in validate_all(repo, lock=False)]
@@ -90,6 +92,7 @@ def test_a_wrong_keep_alive_is_one_line_naming_the_file_and_the_field(repo):
     ]
 
 
+@pytest.mark.slow
 def test_every_window_order_error_is_reported_before_failing(repo):
     edit(repo / "siem_rules" / "zoom-mass-user-deletion.yaml", "keepAlive: 3600", "keepAlive: 300")
     edit(repo / "siem_rules" / "zoom-scim-change-burst.yaml", "maxSignalDuration: 86400", "maxSignalDuration: 1800")

@@ -59,6 +59,7 @@ def authorized(tmp_path, emu):
     return path, env, r
 
 
+@pytest.mark.slow
 def test_authorize_then_collect_and_rotate(tmp_path, emu):
     path, env, r = authorized(tmp_path, emu)
     tokens = tmp_path / "tokens.json"
@@ -104,6 +105,7 @@ def test_authorize_then_collect_and_rotate(tmp_path, emu):
     assert stat.S_IMODE(tokens.stat().st_mode) == 0o600
 
 
+@pytest.mark.slow
 def test_authorize_refuses_a_forged_redirect_and_a_denial(tmp_path, emu):
     port = free_port()
     path, env = write_config(tmp_path, emu, port)
@@ -153,6 +155,7 @@ def make_auth(emu, store, hook=None, clients=None):
 
 
 @pytest.mark.parametrize("point", ["before_refresh", "written", "synced", "renamed", "saved"])
+@pytest.mark.slow
 def test_a_crash_at_any_point_of_a_refresh_leaves_a_working_account(tmp_path, emu, point, clients):
     path, env, _ = authorized(tmp_path, emu)
     store = TokenStore(tmp_path / "tokens.json")
@@ -181,6 +184,7 @@ def test_a_crash_at_any_point_of_a_refresh_leaves_a_working_account(tmp_path, em
     assert r.returncode == 0, r.stderr
 
 
+@pytest.mark.slow
 def test_a_lost_refresh_answer_is_named_and_authorize_recovers(tmp_path, emu):
     path, env, _ = authorized(tmp_path, emu)
     store = TokenStore(tmp_path / "tokens.json")

@@ -86,6 +86,7 @@ def test_datadog_limits_and_grok_samples(pack):
     assert all(n <= 20 for n in levels.values()), levels
 
 
+@pytest.mark.slow
 def test_build_writes_api_bodies_that_the_official_model_accepts(tmp_path):
     from datadog_api_client import Configuration
     from datadog_api_client.model_utils import UnparsedObject, validate_and_convert_types

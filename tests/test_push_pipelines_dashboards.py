@@ -64,6 +64,7 @@ def writes(vcr):
 
 
 @pytest.mark.vcr
+@pytest.mark.slow
 def test_pipeline_push_creates_then_a_second_run_writes_nothing(datadog, capsys, vcr):
     code, out, _ = run(capsys, push_pipelines)
     assert code == 0 and "create zoom-activity-logs Zoom Activity Logs" in out
@@ -73,6 +74,7 @@ def test_pipeline_push_creates_then_a_second_run_writes_nothing(datadog, capsys,
 
 
 @pytest.mark.vcr
+@pytest.mark.slow
 def test_pipeline_update_in_place_and_order_only_on_request(datadog, capsys, vcr, tmp_path):
     (pack,) = load_pipelines()
     old = pipeline_body(pack)
@@ -88,6 +90,7 @@ def test_pipeline_update_in_place_and_order_only_on_request(datadog, capsys, vcr
 
 
 @pytest.mark.vcr
+@pytest.mark.slow
 def test_newer_deployed_pipeline_is_refused_without_force(datadog, capsys, vcr):
     (pack,) = load_pipelines()
     newer = pipeline_body(pack)
@@ -103,6 +106,7 @@ def test_newer_deployed_pipeline_is_refused_without_force(datadog, capsys, vcr):
 
 
 @pytest.mark.vcr
+@pytest.mark.slow
 def test_dashboard_push_creates_then_updates_in_place_then_writes_nothing(datadog, capsys, vcr, tmp_path):
     code, out, _ = run(capsys, push_dashboards)
     assert code == 0 and "create zoom-activity-logs-overview" in out
@@ -127,6 +131,7 @@ def test_dashboard_push_creates_then_updates_in_place_then_writes_nothing(datado
     assert writes(vcr) == ["POST /api/v1/dashboard", "PUT /api/v1/dashboard/abc-def-001"]
 
 
+@pytest.mark.slow
 def test_missing_keys_and_bad_site(capsys, monkeypatch):
     monkeypatch.delenv("DD_API_KEY", raising=False)
     monkeypatch.setenv("DD_APP_KEY", "y")

@@ -229,6 +229,7 @@ def test_every_site_has_its_api_host_and_a_bad_site_is_named():
         base_url("datadog.example", None)
 
 
+@pytest.mark.slow
 def test_the_repository_rules_build_into_local_bodies():
     bodies, tests = push_rules.local_rules(ROOT, None)
     assert len(bodies) >= 30 and all(f"pack_id:{pid}" in b["tags"] for pid, b in bodies.items())

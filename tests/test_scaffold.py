@@ -25,6 +25,7 @@ def checkout(tmp_path) -> Path:
     return tmp_path
 
 
+@pytest.mark.slow
 def test_a_scaffolded_rule_is_valid_and_its_tests_pass(checkout):
     new = subprocess.run(
         [

@@ -373,6 +373,7 @@ PATHS = {
         for n in sorted(PATHS)
     ],
 )
+@pytest.mark.slow
 def test_error_path_leaks_no_secret(tmp_path, trap, secrets, name):
     knobs, setup, code, health = PATHS[name]
     with planted_emulator(secrets, **knobs) as emu:
@@ -432,6 +433,7 @@ def _finish(proc, timeout=30) -> tuple[bytes, bytes, list[str]]:
     return out or b"", err or b"", notes
 
 
+@pytest.mark.slow
 def test_reader_gone_leaks_no_secret(tmp_path, trap, secrets):
     # a follow run writes a health line every poll: the write after the reader left fails for sure
     with planted_emulator(secrets) as emu:
@@ -453,6 +455,7 @@ def _follow_unreachable(emu, env):
 
 
 @pytest.mark.parametrize("name,setup", [("http_500", _follow_500), ("api_unreachable", _follow_unreachable)])
+@pytest.mark.slow
 def test_follow_with_a_failing_api_stopped_by_sigterm_leaks_no_secret(tmp_path, trap, secrets, name, setup):
     with planted_emulator(secrets) as emu:
         env = setup(emu, emulator_env(emu))
@@ -506,6 +509,7 @@ def plant_token_file(path: Path, access_expires_at: int) -> None:
 
 
 @pytest.mark.parametrize("variant", ["planted_access_expired", "planted_access_rejected", "authorized_then_revoked"])
+@pytest.mark.slow
 def test_refused_refresh_token_leaks_no_secret(tmp_path, trap, secrets, variant):
     secrets.values.update(static_secrets(APP_ID))  # HTTP Basic credentials of this app's client ID
     tokens = tmp_path / "tokens.json"

@@ -27,10 +27,12 @@ def edit(path, old, new):
     path.write_text(text.replace(old, new, 1))
 
 
+@pytest.mark.slow
 def test_the_repository_is_valid():
     assert [str(p) for p in validate_all(ROOT)] == []
 
 
+@pytest.mark.slow
 def test_every_problem_is_reported_at_once_with_file_place_and_attribute(repo):
     rule = repo / "siem_rules" / "zoom-mass-user-deletion.yaml"
     edit(rule, "@evt.name:zoom.user.delete", "@Action:delete")  # Panther's old mistake: wrong field case
@@ -52,6 +54,7 @@ def test_every_problem_is_reported_at_once_with_file_place_and_attribute(repo):
     assert any(p.startswith("siem_rules/zoom-mass-user-deletion.yaml: tests (") for p in problems)
 
 
+@pytest.mark.slow
 def test_changed_content_without_a_version_bump_fails_and_update_lock_bumps_it(repo):
     rule = repo / "siem_rules" / "zoom-user-created.yaml"
     edit(rule, "name: Zoom user created", "name: Zoom user created by an admin or SCIM")
@@ -68,6 +71,7 @@ def test_changed_content_without_a_version_bump_fails_and_update_lock_bumps_it(r
     assert validate_all(repo) == []
 
 
+@pytest.mark.slow
 def test_pipeline_change_needs_a_version_bump_and_limits_are_checked(repo):
     pipeline = repo / "pipelines" / "zoom_activity_logs" / "pipeline.yaml"
     edit(
@@ -84,6 +88,7 @@ def test_pipeline_change_needs_a_version_bump_and_limits_are_checked(repo):
     assert any(p.startswith("pipelines/zoom_activity_logs/tests.yaml: samples/") for p in problems)
 
 
+@pytest.mark.slow
 def test_validate_script_exit_codes(repo):
     ok = subprocess.run(
         [sys.executable, str(ROOT / "scripts" / "validate.py"), "--root", str(repo)], capture_output=True, text=True
@@ -158,6 +163,7 @@ def scripts_on(root, *extra):
     return [[line for line in r.stderr.splitlines() if line.startswith("error: ")] for r in run]
 
 
+@pytest.mark.slow  # runs validate, build and every push script per file
 @pytest.mark.parametrize("kind", sorted(UNREADABLE))
 def test_an_unreadable_rule_file_is_an_error_naming_it_everywhere(repo, kind):
     content, message = UNREADABLE[kind]
@@ -167,6 +173,7 @@ def test_an_unreadable_rule_file_is_an_error_naming_it_everywhere(repo, kind):
     assert build == validate == push  # the same one-line errors whichever script meets them
 
 
+@pytest.mark.slow  # runs validate, build and every push script per case
 @pytest.mark.parametrize(
     "old,new,needle",
     [
@@ -184,6 +191,7 @@ def test_a_bad_query_or_condition_fails_build_and_push_like_validate(repo, old, 
     assert build == validate == push
 
 
+@pytest.mark.slow
 def test_a_stray_file_and_an_empty_pack_are_errors(repo):
     (repo / "siem_rules" / "zoom-new-rule.yml").write_text("id: zoom-new-rule\n")
     assert (

@@ -146,6 +146,7 @@ def test_static_window_with_true_repeats_on_page_boundaries(tmp_path):
 
 @pytest.mark.parametrize("seed", range(8))
 @pytest.mark.parametrize("mode", ["head", "late", "same_second"])
+@pytest.mark.slow
 def test_arrivals_while_paging_never_duplicate_and_converge(tmp_path, seed, mode):
     rng = random.Random(seed)
     zoom = ShiftingZoom(make_records(rng, 1500, BASE, repeat_every=11))
@@ -206,6 +207,7 @@ def test_restart_with_same_state_writes_nothing_and_continues_occurrences(tmp_pa
     h2.ledger.close()
 
 
+@pytest.mark.slow
 def test_static_window_full_of_twins_rereads_only_the_days_that_held_back(tmp_path):
     # So many identical pairs that page boundaries split several: re-reading just
     # those days, which come back unchanged, proves they are twins, not shifted pages.
