@@ -272,7 +272,8 @@ def map_maxmind_record(record: dict, ip: str, route: str | None = None, asn_reco
         if isinstance(lat, (int, float)) and isinstance(lon, (int, float)):
             out["location"] = {"latitude": lat, "longitude": lon}
     # AS: a GeoLite2 ASN record, or the `traits` of GeoIP2 Enterprise/ISP records.
-    traits: dict = record.get("traits") if isinstance(record.get("traits"), dict) else {}  # type: ignore[assignment]
+    raw_traits = record.get("traits")
+    traits: dict = raw_traits if isinstance(raw_traits, dict) else {}
     source: dict = asn_record if isinstance(asn_record, dict) and asn_record else traits
     number = source.get("autonomous_system_number")
     if isinstance(number, int) and not isinstance(number, bool):

@@ -734,22 +734,21 @@ _VALUE_NODES = (Term, Phrase, Wildcard)
 
 def compile_tree(node: Node) -> Matcher:
     """The matcher of a tree: closures built once, with precomputed regexes and paths."""
-    kind = type(node)
-    if kind is All:
+    if isinstance(node, All):
         return _always
-    if kind is And:
-        return _and([compile_tree(p) for p in node.parts])  # type: ignore[union-attr]
-    if kind is Or:
-        return _or([compile_tree(p) for p in node.parts])  # type: ignore[union-attr]
-    if kind is Not:
-        return _not(compile_tree(node.part))  # type: ignore[union-attr]
-    if kind is Term or kind is Phrase:
+    if isinstance(node, And):
+        return _and([compile_tree(p) for p in node.parts])
+    if isinstance(node, Or):
+        return _or([compile_tree(p) for p in node.parts])
+    if isinstance(node, Not):
+        return _not(compile_tree(node.part))
+    if isinstance(node, (Term, Phrase)):
         # unquoted without wildcards and quoted compare the same way (the literal text)
-        return _term_matcher(node.field, None, node.text)  # type: ignore[union-attr]
-    if kind is Wildcard:
-        return _term_matcher(node.field, list(node.segments), None)  # type: ignore[union-attr]
-    if kind is Exists:
-        return _exists_matcher(node.field)  # type: ignore[union-attr]
+        return _term_matcher(node.field, None, node.text)
+    if isinstance(node, Wildcard):
+        return _term_matcher(node.field, list(node.segments), None)
+    if isinstance(node, Exists):
+        return _exists_matcher(node.field)
     if isinstance(node, Comparison):
         n, op = node.number, node.op
         if op == ">":
