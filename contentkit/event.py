@@ -31,8 +31,9 @@ def has_path(event: dict, path: str) -> bool:
     return get_path(event, path, _MISSING) is not _MISSING
 
 
-def set_path(event: dict, path: str, value: Any) -> None:
-    """Set a dotted path, creating objects on the way (a non-object in the way is replaced)."""
+def parent_of(event: dict, path: str) -> tuple[dict, str]:
+    """(the object holding a dotted path's last key, that key), creating objects on the
+    way (a non-object in the way is replaced)."""
     parts = path.split(".")
     node = event
     for part in parts[:-1]:
@@ -41,7 +42,13 @@ def set_path(event: dict, path: str, value: Any) -> None:
             child = {}
             node[part] = child
         node = child
-    node[parts[-1]] = value
+    return node, parts[-1]
+
+
+def set_path(event: dict, path: str, value: Any) -> None:
+    """Set a dotted path, creating objects on the way (a non-object in the way is replaced)."""
+    node, last = parent_of(event, path)
+    node[last] = value
 
 
 def delete_path(event: dict, path: str) -> None:

@@ -104,6 +104,7 @@ from typing import Any
 from urllib.parse import parse_qsl, unquote
 
 from contentkit.errors import ContentError, UnsupportedProcessor
+from contentkit.event import parent_of
 
 __all__ = ["compile_grok", "GrokParser"]
 
@@ -832,15 +833,7 @@ def _f_querystring(value: Any) -> dict:
 
 def _nested_insert(result: dict, path: str, value: Any) -> None:
     """Insert at a dotted path; a repeated key becomes an array [VRL keyvalue.rs]."""
-    parts = path.split(".")
-    node = result
-    for part in parts[:-1]:
-        child = node.get(part)
-        if not isinstance(child, dict):
-            child = {}
-            node[part] = child
-        node = child
-    last = parts[-1]
+    node, last = parent_of(result, path)
     if last in node:
         prev = node[last]
         node[last] = prev + [value] if isinstance(prev, list) else [prev, value]
