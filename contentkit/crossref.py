@@ -18,32 +18,18 @@ from __future__ import annotations
 import re
 
 from .errors import ContentError
+from .event import ZOOM_FIELDS
 from .load import ROOT, PipelinePack, Problem, Rule, _rel
 from .processors import compile_pipeline
 from .search import Query, compile_query
 
-RAW_FIELDS = {
-    "log_type",
-    "account",
-    "record_id",
-    "time",
-    "email",
-    "type",
-    "ip_address",
-    "client_type",
-    "version",
-    "operator",
-    "category_type",
-    "action",
-    "operation_detail",
-}
 RESERVED = {"message", "status", "service", "host", "source", "timestamp"}
 _VARIABLE = re.compile(r"\{\{\s*@([A-Za-z0-9_.\-]+)\s*\}\}")
 
 
 class Known:
     def __init__(self, packs: list[PipelinePack]):
-        self.attributes = set(RAW_FIELDS) | RESERVED
+        self.attributes = set(ZOOM_FIELDS) | RESERVED
         self.taxonomy: set[str] = set()
         for pack in packs:
             self.attributes |= compile_pipeline(pack.definition).produced_attributes()

@@ -11,6 +11,24 @@ from __future__ import annotations
 
 from typing import Any
 
+# The fields of a collector line (a Zoom record plus the collector's own): text when
+# present; the pipeline and the rules read them (emulator/dataset.py, the pipeline samples)
+ZOOM_FIELDS = (
+    "log_type",
+    "account",
+    "record_id",
+    "time",
+    "email",
+    "type",
+    "ip_address",
+    "client_type",
+    "version",
+    "operator",
+    "category_type",
+    "action",
+    "operation_detail",
+)
+
 RESERVED = ("message", "status", "service", "host", "source", "timestamp", "tags")
 _MISSING = object()
 

@@ -35,7 +35,7 @@ import orjson
 
 from .detect import Signal, compile_rule
 from .errors import ContentError
-from .event import from_ndjson_line, get_path
+from .event import ZOOM_FIELDS, from_ndjson_line, get_path
 from .load import load_pipelines, load_rules, rule_body
 from .model import SEVERITIES
 from .processors import compile_pipeline, parse_date
@@ -47,24 +47,8 @@ CHUNK = 2000  # lines per task sent to a pipeline worker
 PARALLEL_FROM = 20_000  # below this, worker start-up costs more than it saves
 SAMPLES = 3  # events kept per signal: enough to triage, small enough for months of signals
 POLL = 0.1  # seconds between looks at the stop event while waiting on a worker or stdin
-# The fields of a Zoom record the pipeline and the rules read (emulator/dataset.py,
-# pipelines/zoom_activity_logs/tests.yaml): text when present (null is tolerated as
-# absent). Another type ("email": {"x": 1}) makes the record malformed, not a crash.
-TEXT_FIELDS = (
-    "log_type",
-    "account",
-    "record_id",
-    "time",
-    "email",
-    "type",
-    "ip_address",
-    "client_type",
-    "version",
-    "operator",
-    "category_type",
-    "action",
-    "operation_detail",
-)
+# contentkit.event.ZOOM_FIELDS are text when present (null is tolerated as absent).
+# Another type ("email": {"x": 1}) makes the record malformed, not a crash.
 
 
 class Stopped(Exception):
@@ -83,7 +67,7 @@ def record_problem(record) -> str | None:
     """Why a parsed line is not a usable record, or None."""
     if not isinstance(record, dict):
         return "not a JSON object"
-    for key in TEXT_FIELDS:
+    for key in ZOOM_FIELDS:
         value = record.get(key)
         if value is not None and not isinstance(value, str):
             return f"{key} is not text"
