@@ -3,9 +3,11 @@
 import io
 import json
 import os
+import shutil
 import subprocess
 import sys
 from collections import Counter
+from pathlib import Path
 
 import httpx
 
@@ -144,3 +146,13 @@ accounts:
     max_rps: 0
 """)
     return path, {"APP_CLIENT": client_id, "APP_SECRET": client_secret, "BROWSER": BROWSER}
+
+
+def content_copy(root: Path, parts=("pipelines", "siem_rules", "docs")) -> Path:
+    """A copy of the content pack (and its lock) under `root`, for tests that edit it."""
+    from contentkit.load import ROOT
+
+    for name in parts:
+        shutil.copytree(ROOT / name, root / name, ignore=shutil.ignore_patterns("__pycache__"))
+    shutil.copy(ROOT / "content.lock.json", root / "content.lock.json")
+    return root

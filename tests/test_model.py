@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import json
 import re
-import shutil
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 import yaml
+from helpers import content_copy
 
 from contentkit import model
 from contentkit.load import ROOT, load_dashboards, load_pipelines, load_rules
@@ -21,11 +21,7 @@ REPO = Path(__file__).resolve().parent.parent
 
 @pytest.fixture
 def repo(tmp_path):
-    root = tmp_path / "repo"
-    for name in ("pipelines", "siem_rules", "docs"):
-        shutil.copytree(ROOT / name, root / name, ignore=shutil.ignore_patterns("__pycache__"))
-    shutil.copy(ROOT / "content.lock.json", root / "content.lock.json")
-    return root
+    return content_copy(tmp_path / "repo")
 
 
 def edit(path: Path, old: str, new: str) -> None:

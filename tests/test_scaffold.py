@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import shutil
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+from helpers import content_copy
 
 from contentkit.errors import ContentError
 from contentkit.load import ROOT, load_dashboards, load_pipelines, load_rules, rule_body
@@ -19,10 +19,7 @@ from contentkit.validate import validate_all
 
 @pytest.fixture
 def checkout(tmp_path) -> Path:
-    for part in ("siem_rules", "pipelines", "dashboards", "docs"):
-        shutil.copytree(ROOT / part, tmp_path / part)
-    shutil.copy(ROOT / "content.lock.json", tmp_path)
-    return tmp_path
+    return content_copy(tmp_path, ("siem_rules", "pipelines", "dashboards", "docs"))
 
 
 @pytest.mark.slow

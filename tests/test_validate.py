@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import shutil
 import subprocess
 import sys
 
 import pytest
+from helpers import content_copy
 
 from contentkit.load import ROOT
 from contentkit.validate import validate_all
@@ -14,11 +14,7 @@ from contentkit.validate import validate_all
 
 @pytest.fixture
 def repo(tmp_path):
-    root = tmp_path / "repo"
-    for name in ("pipelines", "siem_rules", "docs"):
-        shutil.copytree(ROOT / name, root / name, ignore=shutil.ignore_patterns("__pycache__"))
-    shutil.copy(ROOT / "content.lock.json", root / "content.lock.json")
-    return root
+    return content_copy(tmp_path / "repo")
 
 
 def edit(path, old, new):
