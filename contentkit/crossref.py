@@ -3,14 +3,18 @@
 A rule or widget that reads an attribute the pipeline never sets can never fire
 or stays empty, silently. Known attributes are: what the pipelines can produce
 (from the simulator), the raw Zoom fields of the collector's lines, and Datadog's
-reserved attributes. Every `evt.name` value used must be in the taxonomy.
+reserved attributes. Every value of the OCSF classification used (`@ocsf.type_uid:300107`,
+`@ocsf.entity.type:Setting`, ...) must be one the pipeline can produce: the classification
+comes from the descriptor rows of the category and lookup processors that write
+`zoom.ocsf.class`, read by the pipeline's own grok parser of that attribute, so the
+check knows exactly the (class, activity, type, entity type) values of docs/attributes.md.
 
 Both checks read the query's syntax tree (contentkit.search), never its text: the
-attributes are those the tree names, and the evt.name values are the tree's value terms
-on `evt.name` - inside value groups, OR and NOT alike, and not words of a free-text
-phrase that happen to look like `@evt.name:x`. A value under NOT is one the rule
-excludes, not one it depends on (`evt_name_values`); it must still be in the taxonomy,
-since a misspelt excluded value makes the NOT always true.
+attributes are those the tree names, and the values are the tree's value terms on the
+classification attributes - inside value groups, OR and NOT alike, and not words of a
+free-text phrase that happen to look like `@ocsf.type_uid:1`. A value under NOT is one the
+rule excludes, not one it depends on (`classification_values`); it must still be one the
+pipeline produces, since a misspelt excluded value makes the NOT always true.
 """
 
 from __future__ import annotations
@@ -19,21 +23,25 @@ import re
 
 from .errors import ContentError
 from .event import ZOOM_FIELDS
+from .grok import compile_grok
 from .load import ROOT, PipelinePack, Problem, Rule, _rel
 from .processors import compile_pipeline
 from .search import Query, compile_query
 
 RESERVED = {"message", "status", "service", "host", "source", "timestamp"}
+# The internal attribute holding an event's OCSF descriptor (see module docstring).
+OCSF_DESCRIPTOR = "zoom.ocsf.class"
 _VARIABLE = re.compile(r"\{\{\s*@([A-Za-z0-9_.\-]+)\s*\}\}")
 
 
 class Known:
     def __init__(self, packs: list[PipelinePack]):
         self.attributes = set(ZOOM_FIELDS) | RESERVED
-        self.taxonomy: set[str] = set()
+        self.classification: dict[str, set[str]] = {}
         for pack in packs:
             self.attributes |= compile_pipeline(pack.definition).produced_attributes()
-            self.taxonomy |= evt_names(pack.definition["processors"])
+            for attribute, values in ocsf_classification(pack.definition["processors"]).items():
+                self.classification.setdefault(attribute, set()).update(values)
 
     def has(self, attribute: str) -> bool:
         attribute = attribute.lstrip("@")
@@ -43,28 +51,43 @@ class Known:
         return any(a.startswith(attribute + ".") for a in self.attributes)
 
 
-def evt_names(processors: list[dict]) -> set[str]:
-    names = set()
+def _descriptors_and_parsers(processors: list[dict], descriptors: set[str], parsers: list) -> None:
     for p in processors:
         if p.get("type") == "pipeline":
-            names |= evt_names(p.get("processors", []))
-        elif p.get("target") == "evt.name":
+            _descriptors_and_parsers(p.get("processors", []), descriptors, parsers)
+        elif p.get("target") == OCSF_DESCRIPTOR:
             if p["type"] == "category-processor":
-                names |= {c["name"] for c in p["categories"]}
+                descriptors |= {c["name"] for c in p["categories"]}
             elif p["type"] == "lookup-processor":
-                names |= {row.split(",", 1)[1] for row in p["lookup_table"]}
+                descriptors |= {row.split(",", 1)[1] for row in p["lookup_table"]}
                 if p.get("default_lookup"):
-                    names.add(p["default_lookup"])
-    return names
+                    descriptors.add(p["default_lookup"])
+        elif p.get("type") == "grok-parser" and p.get("source") == OCSF_DESCRIPTOR:
+            grok = p["grok"]
+            parsers.append(compile_grok(grok["match_rules"], grok.get("support_rules") or ""))
 
 
-def evt_name_values(query: Query) -> tuple[set[str], set[str]]:
-    """(values the query depends on, values it excludes) of `evt.name`, from its tree:
-    a term under OR is one of the values depended on, a term under NOT is excluded."""
+def ocsf_classification(processors: list[dict]) -> dict[str, set[str]]:
+    """{attribute: every value the pipeline can give it} for the attributes parsed out of
+    the OCSF descriptor (ocsf.class_uid, ocsf.type_uid, ocsf.entity.type, ...), as text."""
+    descriptors: set[str] = set()
+    parsers: list = []
+    _descriptors_and_parsers(processors, descriptors, parsers)
+    values: dict[str, set[str]] = {}
+    for descriptor in descriptors:
+        for parser in parsers:
+            for attribute, value in (parser.parse(descriptor) or {}).items():
+                values.setdefault(attribute, set()).add(str(value))
+    return values
+
+
+def classification_values(query: Query, attribute: str) -> tuple[set[str], set[str]]:
+    """(values the query depends on, values it excludes) of a classification attribute,
+    from its tree: a term under OR is one of the values depended on, under NOT excluded."""
     depends: set[str] = set()
     excluded: set[str] = set()
     for term in query.value_terms():
-        if term.attribute == "evt.name":
+        if term.attribute == attribute:
             (excluded if term.negated else depends).add(term.value)
     return depends, excluded
 
@@ -82,13 +105,19 @@ def query_problems(query: str, file: str, place: str, known: Known) -> list[Prob
             )
     seen = set()
     for term in compiled.value_terms():
-        if term.attribute != "evt.name" or (term.value, term.negated) in seen:
+        produced = known.classification.get(term.attribute)
+        if produced is None or (term.attribute, term.value, term.negated) in seen:
             continue
-        seen.add((term.value, term.negated))
-        if not any(term.matches(name) for name in known.taxonomy):
+        seen.add((term.attribute, term.value, term.negated))
+        if not any(term.matches(value) for value in produced):
             why = " (excluded by NOT, so the NOT always holds)" if term.negated else ""
             problems.append(
-                Problem(file, place, f"evt.name {term.value!r} is not in the taxonomy (docs/attributes.md){why}")
+                Problem(
+                    file,
+                    place,
+                    f"@{term.attribute}:{term.value} is never produced by the pipeline "
+                    f"(its OCSF classes are in docs/attributes.md){why}",
+                )
             )
     return problems
 

@@ -50,9 +50,13 @@ def test_sample_gives_expected_attributes(compiled, pack, sample):
         assert event["status"] == sample["expect_status"]
     if "expect_timestamp" in sample:
         assert event["timestamp"] == sample["expect_timestamp"]
-    # every event gets a readable message, a name and an outcome
-    assert event["message"] and get_path(event, "evt.name", "").startswith("zoom.")
+    # every event gets a readable message, Datadog's name (Zoom's own action or type), an
+    # outcome, and an OCSF class and activity
+    raw_name = sample["log"].get("action" if sample["log"]["log_type"] == "operation" else "type")
+    assert event["message"] and get_path(event, "evt.name") == raw_name
     assert get_path(event, "evt.outcome") == "success"
+    ocsf = event["ocsf"]
+    assert ocsf["type_uid"] == ocsf["class_uid"] * 100 + ocsf["activity_id"]
 
 
 def test_other_sources_pass_untouched(compiled):
