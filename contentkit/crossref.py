@@ -31,6 +31,10 @@ from .search import Query, compile_query
 RESERVED = {"message", "status", "service", "host", "source", "timestamp"}
 # The internal attribute holding an event's OCSF descriptor (see module docstring).
 OCSF_DESCRIPTOR = "zoom.ocsf.class"
+# Pipeline 1.x wrote its own taxonomy in evt.name (zoom.user.role_change, ...) and
+# evt.category; 2.0.0 holds Zoom's values there (Datadog's contract), so content still
+# querying the old values would silently match nothing.
+_OLD_CATEGORIES = {"authentication", "iam", "configuration", "data", "collaboration", "billing", "other"}
 _VARIABLE = re.compile(r"\{\{\s*@([A-Za-z0-9_.\-]+)\s*\}\}")
 
 
@@ -105,6 +109,18 @@ def query_problems(query: str, file: str, place: str, known: Known) -> list[Prob
             )
     seen = set()
     for term in compiled.value_terms():
+        if (term.attribute == "evt.name" and term.value.startswith("zoom.")) or (
+            term.attribute == "evt.category" and term.value in _OLD_CATEGORIES
+        ):
+            problems.append(
+                Problem(
+                    file,
+                    place,
+                    f"@{term.attribute}:{term.value} is pipeline 1.x's taxonomy, gone in 2.0.0 (the attribute now "
+                    "holds Zoom's own value): see the migration table in pipelines/zoom_activity_logs/CHANGELOG.md",
+                )
+            )
+            continue
         produced = known.classification.get(term.attribute)
         if produced is None or (term.attribute, term.value, term.negated) in seen:
             continue
