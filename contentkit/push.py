@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import difflib
 import json
+import sys
 from dataclasses import dataclass
 
+from .errors import ContentError
 from .load import PACK
 
 
@@ -64,15 +66,24 @@ def _dump(obj) -> list[str]:
 
 def tag_identity(obj: dict) -> str | None:
     """The pack id of a deployed object tagged by the pack, else None (not ours)."""
-    tags = obj.get("tags") or []
+    tags = obj.get("tags")
+    if not isinstance(tags, list):
+        return None
     return tag_value(tags, "pack_id") if tag_value(tags, "pack") == PACK else None
 
 
 def plan(local: dict[str, dict], remote: list[dict], prune: bool, identify=tag_identity) -> list[Action]:
-    deployed = {}
+    deployed: dict[str, dict] = {}
     for obj in remote:
         pid = identify(obj)  # never touch what the pack did not create
-        if pid:
+        if pid and pid in deployed:
+            # e.g. left by a push that did not read the whole listing: named, never touched
+            print(
+                f"warning: {pid} is deployed twice ({deployed[pid].get('id')} and {obj.get('id')}): "
+                f"{obj.get('id')} is left alone; delete it in Datadog",
+                file=sys.stderr,
+            )
+        elif pid:
             deployed[pid] = obj
     actions = []
     for pid, body in local.items():
@@ -91,3 +102,16 @@ def plan(local: dict[str, dict], remote: list[dict], prune: bool, identify=tag_i
             if pid not in local:
                 actions.append(Action("delete", pid, obj.get("name", ""), obj.get("id")))
     return actions
+
+
+def update_body(pack_id: str, body: dict, deployed: dict, fields: frozenset[str], schema: str) -> dict:
+    """The part of a create body that an update sends: only the fields of the update schema
+    (`fields`, the properties of `schema` in Datadog's OpenAPI description). A field the update
+    cannot carry must already be as deployed; otherwise ContentError (it cannot change in place)."""
+    stuck = sorted(k for k in body if k not in fields and project(deployed.get(k), body[k]) != body[k])
+    if stuck:
+        raise ContentError(
+            f"{pack_id}: {', '.join(stuck)} cannot change in place ({schema} has no such field): "
+            "delete the deployed object in Datadog, then push again"
+        )
+    return {k: v for k, v in body.items() if k in fields}

@@ -23,6 +23,8 @@ from types import SimpleNamespace
 import httpx
 import pytest
 import yaml
+from fake_datadog import API_KEY as DD_API_KEY
+from fake_datadog import APP_KEY as DD_APP_KEY
 from helpers import RecordingWaiter
 from vcr.errors import CannotOverwriteExistingCassetteException
 from vcr.request import Request as VcrRequest
@@ -412,8 +414,15 @@ _CREDENTIAL_PATTERNS = [
         re.compile(r"(access|refresh)_token[\"']?\s*[:=]\s*[\"']?(?!<REDACTED>)[^\s\"',}]", re.IGNORECASE),
     ),
     ("a client secret value", re.compile(r"client_secret[\"']?\s*[:=]\s*[\"']?\w", re.IGNORECASE)),
+    ("a Datadog key header", re.compile(r"dd-(api|application)-key", re.IGNORECASE)),
 ]
-_SECRETS = [CLIENT_SECRET, base64.b64encode(f"{CLIENT_ID}:{CLIENT_SECRET}".encode()).decode()]
+# the Datadog keys the push scripts' cassettes were recorded with (tests/fake_datadog.py)
+_SECRETS = [
+    CLIENT_SECRET,
+    base64.b64encode(f"{CLIENT_ID}:{CLIENT_SECRET}".encode()).decode(),
+    DD_API_KEY,
+    DD_APP_KEY,
+]
 
 
 def credential_findings(text: str) -> list[str]:
@@ -433,6 +442,9 @@ def test_credential_scan_catches_credentials_and_spares_zoom_text():
         '{"access_token":"tok1"}',
         "client_secret=hunter2",
         f"note: {CLIENT_SECRET}",
+        "      DD-API-KEY:\n      - x\n",
+        "dd-application-key: [abc]",
+        f"body: {DD_APP_KEY}",
     ):
         assert credential_findings(bad), bad
     for fine in (
