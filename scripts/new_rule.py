@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Scaffold a detection rule: `python scripts/new_rule.py zoom-<id> --name ... --evt-name ...`
+"""Scaffold a detection rule: `python scripts/new_rule.py zoom-<id> --name ... --ocsf-type ...`
 (see docs/contributing.md)."""
 
 import sys
