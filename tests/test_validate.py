@@ -6,6 +6,7 @@ import subprocess
 import sys
 
 import pytest
+import yaml
 from helpers import content_copy
 
 from contentkit.load import ROOT
@@ -31,9 +32,10 @@ def test_the_repository_is_valid():
 @pytest.mark.slow
 def test_every_problem_is_reported_at_once_with_file_place_and_attribute(repo):
     rule = repo / "siem_rules" / "zoom-mass-user-deletion.yaml"
-    edit(rule, "@evt.name:zoom.user.delete", "@Action:delete")  # Panther's old mistake: wrong field case
+    # Panther's old mistake: wrong field case
+    edit(rule, "(@ocsf.type_uid:300106 OR (@ocsf.type_uid:300404 @ocsf.entity.type:User))", "@Action:delete")
     other = repo / "siem_rules" / "zoom-owner-transfer.yaml"
-    edit(other, "@zoom.role.to:Owner", "@evt.name:zoom.user.promote @zoom.role.to:Owner")
+    edit(other, "@zoom.role.to:Owner", "@ocsf.type_uid:300108 @zoom.role.to:Owner")
     third = repo / "siem_rules" / "zoom-self-escalation.yaml"
     edit(third, "{{@usr.email}}", "{{@usr.mail}}")
     problems = [str(p) for p in validate_all(repo)]
@@ -42,7 +44,8 @@ def test_every_problem_is_reported_at_once_with_file_place_and_attribute(repo):
         for p in problems
     ), problems
     assert any(
-        "siem_rules/zoom-owner-transfer.yaml: queries/0/query: evt.name 'zoom.user.promote' is not in the taxonomy" in p
+        "siem_rules/zoom-owner-transfer.yaml: queries/0/query: @ocsf.type_uid:300108 is never produced by the pipeline"
+        in p
         for p in problems
     ), problems
     assert any("siem_rules/zoom-self-escalation.yaml: message: template variable {{@usr.mail}}" in p for p in problems)
@@ -53,17 +56,20 @@ def test_every_problem_is_reported_at_once_with_file_place_and_attribute(repo):
 @pytest.mark.slow
 def test_changed_content_without_a_version_bump_fails_and_update_lock_bumps_it(repo):
     rule = repo / "siem_rules" / "zoom-user-created.yaml"
+    version = yaml.safe_load(rule.read_text())["version"]  # the locked version (2 since pipeline 2.0.0)
     edit(rule, "name: Zoom user created", "name: Zoom user created by an admin or SCIM")
     problems = [str(p) for p in validate_all(repo)]
-    assert any("siem_rules/zoom-user-created.yaml: version: content changed since version 1" in p for p in problems)
+    assert any(
+        f"siem_rules/zoom-user-created.yaml: version: content changed since version {version}" in p for p in problems
+    ), problems
     result = subprocess.run(
         [sys.executable, str(ROOT / "scripts" / "build.py"), "--update-lock", "--root", str(repo)],
         capture_output=True,
         text=True,
     )
     assert result.returncode == 0, result.stderr
-    assert "rule zoom-user-created: version 1 -> 2" in result.stdout
-    assert "version: 2" in rule.read_text()
+    assert f"rule zoom-user-created: version {version} -> {version + 1}" in result.stdout
+    assert yaml.safe_load(rule.read_text())["version"] == version + 1
     assert validate_all(repo) == []
 
 
@@ -90,12 +96,12 @@ def test_validate_script_exit_codes(repo):
         [sys.executable, str(ROOT / "scripts" / "validate.py"), "--root", str(repo)], capture_output=True, text=True
     )
     assert ok.returncode == 0 and "all content is valid" in ok.stdout
-    edit(repo / "siem_rules" / "zoom-user-created.yaml", "@evt.name:zoom.user.create", "@evt.name:zoom.user.make")
+    edit(repo / "siem_rules" / "zoom-user-created.yaml", "@ocsf.entity.type:User", "@ocsf.entity.type:Users")
     bad = subprocess.run(
         [sys.executable, str(ROOT / "scripts" / "validate.py"), "--root", str(repo)], capture_output=True, text=True
     )
     assert bad.returncode == 1 and "Traceback" not in bad.stderr
-    assert "zoom-user-created.yaml: queries/0/query: evt.name 'zoom.user.make'" in bad.stderr
+    assert "zoom-user-created.yaml: queries/0/query: @ocsf.entity.type:Users is never produced" in bad.stderr
 
 
 @pytest.mark.parametrize(
@@ -173,8 +179,8 @@ def test_an_unreadable_rule_file_is_an_error_naming_it_everywhere(repo, kind):
 @pytest.mark.parametrize(
     "old,new,needle",
     [
-        ("@evt.name:zoom.user.create", "@evt.name:(zoom.user.create", "queries/0/query"),
-        ("@evt.name:zoom.user.create", "@evt.nmae:zoom.user.create", "attribute @evt.nmae is never produced"),
+        ("@ocsf.type_uid:300101", "@ocsf.type_uid:(300101", "queries/0/query"),
+        ("@ocsf.type_uid:300101", "@ocsf.tpye_uid:300101", "attribute @ocsf.tpye_uid is never produced"),
         ("condition: a > 0", "condition: b > 0", "no query named 'b'"),
     ],
 )
