@@ -93,13 +93,18 @@ def prism() -> Iterator[dict[str, str]]:
         for watcher in watchers:
             watcher.join(10)  # it reads to the end of the output of a process that has ended
         for proc in procs:
-            proc.stdout.close()
+            if proc.stdout is not None:
+                proc.stdout.close()
 
 
 def send(prism: dict[str, str], sent: Sent) -> httpx.Response:
     with httpx.Client(base_url=prism[version_of(sent.path)], timeout=30) as http:
         return http.request(
-            sent.method.upper(), sent.path, params=sent.query, headers=sent.headers, content=sent.body or None
+            sent.method.upper(),
+            sent.path,
+            params=httpx.QueryParams(sent.query),
+            headers=sent.headers,
+            content=sent.body or None,
         )
 
 
