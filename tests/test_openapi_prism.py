@@ -102,7 +102,7 @@ def send(prism: dict[str, str], sent: Sent) -> httpx.Response:
         return http.request(
             sent.method.upper(),
             sent.path,
-            params=httpx.QueryParams(sent.query),
+            params=tuple(sent.query),
             headers=sent.headers,
             content=sent.body or None,
         )
