@@ -24,7 +24,7 @@ from contentkit.datadog_api import (
     schema_fields,
 )
 from contentkit.errors import ContentError
-from contentkit.load import PACK, ROOT, load_pipelines, load_rules, rule_body
+from contentkit.load import PACK, ROOT, Problem, load_pipelines, load_rules, read_text, rule_body
 from contentkit.push import plan, show_plan, update_body
 from contentkit.rule_tests import remote_test_payloads
 from contentkit.validate import refuse_invalid
@@ -35,13 +35,15 @@ UPDATE_SCHEMA = "SecurityMonitoringRuleUpdatePayload"  # the body of PUT /rules/
 _RULE_FIELDS = {"name": str, "type": str, "queries": list, "cases": list, "options": dict, "message": str, "tags": list}
 
 
-def _read_json(path: Path):
+def _read_json(path: Path, directory: str):
+    """A built file's JSON, read as every content file is (contentkit.load.read_text: unreadable,
+    binary and non-UTF-8 files named), or ContentError."""
+    problems: list[Problem] = []
+    text = read_text(path, problems, Path(directory))
+    if text is None:
+        raise ContentError(f"--dir {directory}: {problems[0]}")
     try:
-        return json.loads(path.read_bytes().decode("utf-8"))
-    except OSError as exc:
-        raise ContentError(f"{path}: cannot read: {exc.strerror}") from None
-    except UnicodeDecodeError as exc:
-        raise ContentError(f"{path}: not UTF-8 text (byte {exc.start})") from None
+        return json.loads(text)
     except json.JSONDecodeError as exc:
         raise ContentError(f"{path}: not valid JSON: {exc.msg} (line {exc.lineno}, column {exc.colno})") from None
 
@@ -81,10 +83,10 @@ def local_rules(root: Path, directory: str | None) -> tuple[dict, dict]:
             if path.name.endswith(".tests.json"):
                 continue
             pid = path.stem
-            bodies[pid] = _check_built_rule(pid, _read_json(path), path)
+            bodies[pid] = _check_built_rule(pid, _read_json(path, directory), path)
             test_path = folder / f"{pid}.tests.json"
             if test_path.exists():
-                tests[pid] = _check_built_tests(_read_json(test_path), test_path)
+                tests[pid] = _check_built_tests(_read_json(test_path, directory), test_path)
         if not bodies:
             raise ContentError(f"--dir {directory}: no rules/*.json ({hint})")
         return bodies, tests

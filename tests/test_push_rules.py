@@ -356,6 +356,7 @@ GOOD = json.dumps(LOCAL["zoom-one"])
 CORRUPT = {
     "not_json": ("zoom-one.json", b'{"name": "Zoom rule one", ', "zoom-one.json: not valid JSON: Expecting"),
     "not_utf8": ("zoom-one.json", b'{"name": "\xff"}', "zoom-one.json: not UTF-8 text (byte 10)"),
+    "binary": ("zoom-one.json", b"\x1f\x8b\x08\x00\x00", "rules/zoom-one.json: a binary file, not text"),
     "a_list": ("zoom-one.json", b"[1, 2]", "zoom-one.json: not a rule (a JSON object)"),
     "no_tags": (
         "zoom-one.json",
