@@ -40,6 +40,7 @@ from .load import load_pipelines, load_rules, rule_body
 from .model import SEVERITIES
 from .processors import compile_pipeline, parse_date
 from .search import Query
+from .search import _text as scalar_text
 
 Buffer = bytes | mmap.mmap  # a file's bytes: mapped, or empty
 SKIPPED_LOG_TYPES = {"health"}  # the collector's own lines, not Zoom records
@@ -109,9 +110,14 @@ class Finding:
         }
 
 
+# What a sample shows besides time, record_id and message: who, from where, and the kind
+# of event (OCSF's readable type, with the entity for Entity Management: "Setting", ...).
+SAMPLE_KEYS = ("usr.email", "network.client.ip", "ocsf.type_name", "ocsf.entity.type")
+
+
 def _sample(event: dict) -> dict:
     out = {"time": get_path(event, "time"), "record_id": event.get("record_id"), "message": event.get("message")}
-    for key in ("usr.email", "network.client.ip", "evt.name"):
+    for key in SAMPLE_KEYS:
         value = get_path(event, key)
         if value is not None:
             out[key] = value
@@ -137,11 +143,14 @@ def select_rules(rules, patterns: list[str] | None):
     return chosen
 
 
-GATED = ("log_type", "evt.name")
+# The event's report and its OCSF type (the rules' `@ocsf.type_uid:300201`): both take a
+# few values, so the routes cached per (log_type, type_uid) stay few. Not `evt.name`: it is
+# Zoom's own action or type text now, verbatim, which no rule gates on and input can vary.
+GATED = ("log_type", "ocsf.type_uid")
 
 
 def query_gates(query: Query) -> dict[str, frozenset] | None:
-    """The exact values a query requires of log_type / evt.name (necessary conditions,
+    """The exact values a query requires of log_type / ocsf.type_uid (necessary conditions,
     derived from its parse, so right under NOT, OR and groups), or None."""
     needs = query.requires()
     gates = {attr: needs[attr] for attr in GATED if attr in needs}
@@ -252,11 +261,26 @@ class _Workers:
                 proc.join(1.0)
 
 
+def _gate_key(event: dict) -> tuple | None:
+    """The event's gated values as the search compares them (a number or boolean as its
+    JSON text: `@ocsf.type_uid:300201` matches 300201), or None when one is an array or an
+    object there, where plain equality is not how the search matches."""
+    key = []
+    for attr in GATED:
+        value = get_path(event, attr)
+        if value is not None and not isinstance(value, str):
+            if isinstance(value, (list, dict)):
+                return None
+            value = scalar_text(value)
+        key.append(value)
+    return tuple(key)
+
+
 def _gated(queries, routes: dict, event: dict, gate: bool = True):
-    """The queries whose log_type / evt.name gates the event passes (all when it has an
-    array or a number there, where plain equality is not how the search matches)."""
-    key = tuple(get_path(event, attr) for attr in GATED)
-    if not gate or any(v is not None and not isinstance(v, str) for v in key):
+    """The queries whose log_type / ocsf.type_uid gates the event passes (all when it has
+    an array or an object there)."""
+    key = _gate_key(event) if gate else None
+    if key is None:
         return queries
     route = routes.get(key)
     if route is None:

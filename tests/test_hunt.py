@@ -84,8 +84,15 @@ def test_hunt_prints_one_json_line_per_signal_and_counts_malformed_lines(collect
     assert s["severity"] == "high" and s["group"] == {"usr.email": "mallory@example.com"}
     assert s["first_seen"] == s["last_seen"] == "2026-11-20T12:00:00Z" and s["events"] == 1
     assert s["samples"][0]["usr.email"] == "mallory@example.com" and s["name"]
+    # the kind of event, readable: OCSF's type (and entity), not Zoom's bare "Update"
+    assert (s["samples"][0]["ocsf.type_name"], s["samples"][0]["ocsf.entity.type"]) == (
+        "Entity Management: Update",
+        "Setting",
+    )
     travel_signal = signals["zoom-impossible-travel"]
     assert travel_signal["first_seen"] == "2026-11-18T12:30:00Z"
+    assert travel_signal["samples"][0]["ocsf.type_name"] == "Authentication: Logon"
+    assert "ocsf.entity.type" not in travel_signal["samples"][0]
     err = r.stderr.decode()
     assert "2 malformed lines skipped (first at" in err and f"{collected}:4)" in err and "Traceback" not in err
 
@@ -147,7 +154,7 @@ def test_hunt_on_collect_output_matches_the_rule_tests_engine(tmp_path):
     assert h.returncode == 0, h.stderr
     records = [l for l in read_ndjson(r.stdout) if l["log_type"] != "health"]
     normalized = read_ndjson(events.read_bytes())
-    assert len(normalized) == len(records) and all(e.get("evt", {}).get("name") for e in normalized)
+    assert len(normalized) == len(records) and all(e.get("ocsf", {}).get("type_uid") for e in normalized)
     times = [e["timestamp"] for e in normalized]
     assert times == sorted(times)  # replayed in time order although Zoom serves newest first
     assert b" 0 malformed skipped" in h.stderr and b"WARNING" not in h.stderr
@@ -215,7 +222,7 @@ del subprocess
 
 
 @pytest.mark.slow
-def test_gating_rules_by_log_type_and_event_name_changes_no_signal(tmp_path):
+def test_gating_rules_by_log_type_and_ocsf_type_changes_no_signal(tmp_path):
     from contentkit.hunt import Inputs
     from contentkit.hunt import query_gates as gates_of
     from contentkit.search import compile_query
@@ -223,25 +230,27 @@ def test_gating_rules_by_log_type_and_event_name_changes_no_signal(tmp_path):
     def query_gates(text):
         return gates_of(compile_query(text))
 
-    assert query_gates("source:x @log_type:operation @evt.name:zoom.user.delete") == {
+    assert query_gates("source:x @log_type:operation @ocsf.type_uid:300106") == {
         "log_type": {"operation"},
-        "evt.name": {"zoom.user.delete"},
+        "ocsf.type_uid": {"300106"},
     }
-    assert query_gates("source:x @log_type:operation OR @evt.name:a") is None  # neither is required
-    assert query_gates("source:x (@evt.name:a OR @evt.name:b)") == {"evt.name": {"a", "b"}}
-    assert query_gates("source:x @evt.name:(a OR b) @log_type:operation") == {
-        "evt.name": {"a", "b"},
+    assert query_gates("source:x @log_type:operation OR @ocsf.type_uid:1") is None  # neither is required
+    assert query_gates("source:x (@ocsf.type_uid:1 OR @ocsf.type_uid:2)") == {"ocsf.type_uid": {"1", "2"}}
+    assert query_gates("source:x @ocsf.type_uid:(1 OR 2) @log_type:operation") == {
+        "ocsf.type_uid": {"1", "2"},
         "log_type": {"operation"},
     }
-    assert query_gates("source:x @evt.name:zoom.* @log_type:activity") == {"log_type": {"activity"}}
+    assert query_gates("source:x @ocsf.type_uid:3002* @log_type:activity") == {"log_type": {"activity"}}
     # under NOT a term requires nothing (the regex reading took it as required: issue 12)
-    assert query_gates("@log_type:operation NOT @evt.name:zoom.user.delete") == {"log_type": {"operation"}}
-    assert query_gates("@log_type:operation -@evt.name:x -(@evt.name:y)") == {"log_type": {"operation"}}
-    assert query_gates("(@log_type:operation @evt.name:a) OR (@log_type:activity @evt.name:b)") == {
+    assert query_gates("@log_type:operation NOT @ocsf.type_uid:300106") == {"log_type": {"operation"}}
+    assert query_gates("@log_type:operation -@ocsf.type_uid:1 -(@ocsf.type_uid:2)") == {"log_type": {"operation"}}
+    assert query_gates("(@log_type:operation @ocsf.type_uid:1) OR (@log_type:activity @ocsf.type_uid:2)") == {
         "log_type": {"operation", "activity"},
-        "evt.name": {"a", "b"},
+        "ocsf.type_uid": {"1", "2"},
     }
-    assert query_gates("@evt.name:a @evt.name:b") == {"evt.name": set()}  # can never match
+    assert query_gates("@ocsf.type_uid:1 @ocsf.type_uid:2") == {"ocsf.type_uid": set()}  # can never match
+    # Zoom's own action or type (Datadog's evt.name) is no gate: free text of the input
+    assert query_gates('@log_type:activity @evt.name:"Sign in"') == {"log_type": {"activity"}}
     r = run_cli(
         [
             "collect",
@@ -370,11 +379,13 @@ def test_gated_and_ungated_query_hits_agree_on_every_rule_test_event():
     packs = load_pipelines()
     rules = [compile_rule(rule_body(r)) for r in load_rules()]
     tricky = [
-        "@log_type:operation NOT @evt.name:zoom.user.delete",
-        "-@evt.name:zoom.user.sign_in",
+        "@log_type:operation NOT @ocsf.type_uid:300106",
+        "-@ocsf.type_uid:300201",
+        "@ocsf.type_uid:(300101 OR 300107) -@log_type:activity",
+        "@ocsf.type_uid:300403 @ocsf.entity.type:Setting",
         "@log_type:(activity OR operation) -@log_type:activity",
         "NOT (@log_type:activity)",
-        "(@log_type:operation @evt.name:zoom.user.delete) OR @log_type:activity",
+        "(@log_type:operation @ocsf.type_uid:300106) OR @log_type:activity",
     ]
     base = rule_body(load_rules()[0])
     rules += [compile_rule({**base, "queries": [{**base["queries"][0], "query": q}]}) for q in tricky]

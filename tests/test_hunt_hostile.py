@@ -185,6 +185,34 @@ def test_wrong_typed_fields_are_malformed_and_skipped_never_a_traceback(tmp_path
     assert (hunt.stats.records, hunt.stats.malformed, hunt.stats.events_processed) == (1, len(bad), 1)
 
 
+def test_gates_on_the_ocsf_type_follow_the_search_whatever_the_record_holds_there():
+    """A rule gates on `@ocsf.type_uid:300201`, a number in the pipeline's events. A
+    record of its own (an `ocsf` object in the line, a report the pipeline does not
+    classify) may hold text, a float, a boolean, an array or an object there: routing
+    must skip exactly the queries the search would not match."""
+    from contentkit.detect import compile_rule
+    from contentkit.event import from_ndjson_line
+    from contentkit.hunt import _matches, _query_table
+    from contentkit.load import load_rules, rule_body
+
+    base = rule_body(load_rules()[0])
+    queries = [
+        "@ocsf.type_uid:300201",
+        "@log_type:other @ocsf.type_uid:(300201 OR true)",
+        "@ocsf.type_uid:300201.0",
+        "-@ocsf.type_uid:300201",
+    ]
+    table = _query_table([compile_rule({**base, "queries": [{**base["queries"][0], "query": q}]}) for q in queries])
+    shapes = [300201, "300201", 300201.0, True, [1, 300201], {"uid": 300201}, None, 300202]
+    hits = 0
+    for value in shapes:
+        event = from_ndjson_line({"log_type": "other", "ocsf": {"type_uid": value}})
+        gated, ungated = _matches(table, {}, event, True), _matches(table, {}, event, False)
+        assert gated == ungated, value
+        hits += len(gated)
+    assert hits > len(shapes)  # not vacuous
+
+
 # -- output that cannot be written ---------------------------------------------------------------
 
 
