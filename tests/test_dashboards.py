@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import json
+import re
 import shutil
 import subprocess
 import sys
 
 import pytest
 
+from contentkit.event import get_path
 from contentkit.load import ROOT, dashboard_body, load_dashboards
+from contentkit.search import compile_query
 from contentkit.validate import validate_all
 
 PROBLEMS: list = []
@@ -56,11 +59,118 @@ def test_overview_has_what_a_security_team_opens_first():
         "@usr.email",
         "@zoom.category",
         "@zoom.action",
-        "zoom.user.role_change",
+        "@ocsf.type_name",
+        "@ocsf.type_uid:300201",
+        "@ocsf.type_uid:(300107 OR 300106)",
         "security_signals_stream",
         "country new for them",
     ):
         assert needle in text, needle
+
+
+def _widget(title: str) -> dict:
+    (found,) = [w["definition"] for w in DASHBOARDS[0].definition["widgets"] if w["definition"].get("title") == title]
+    return found
+
+
+def _search(definition: dict) -> str:
+    request = definition["requests"][0]
+    text = request["queries"][0]["search"]["query"] if "queries" in request else request["query"]["query_string"]
+    return re.sub(r"\$[A-Za-z_]\w*", "", text)  # template variables at their default, *
+
+
+OP = {"log_type": "operation", "operator": "admin@example.com", "account": "default"}
+SIGN = {"log_type": "activity", "email": "kim@example.com", "ip_address": "192.0.2.10", "client_type": "mac"}
+# (raw line, in the privileged-changes stream?) as the 1.x taxonomy had it: role changes,
+# user deletions, roles created or edited, and a setting turned from On to Off
+PRIVILEGED = [
+    (
+        {
+            **OP,
+            "category_type": "User",
+            "action": "Batch Update",
+            "operation_detail": "Change Role  - homer@example.com: from Member to Admin",
+        },
+        True,
+    ),
+    (
+        {
+            **OP,
+            "category_type": "User",
+            "action": "Update",
+            "operation_detail": "Update User bart@example.com  - User Role: from Member to Admin",
+        },
+        True,
+    ),
+    ({**OP, "category_type": "User", "action": "Delete", "operation_detail": "Delete User lisa@example.com "}, True),
+    ({**OP, "category_type": "User", "action": "Delete", "operation_detail": "Removed 3 users"}, True),
+    ({**OP, "category_type": "Role", "action": "Add", "operation_detail": "Add Role Auditors"}, True),
+    ({**OP, "category_type": "Role", "action": "Update", "operation_detail": "Edit Role Admin  - Recording: On"}, True),
+    (
+        {
+            **OP,
+            "category_type": "Account",
+            "action": "Update",
+            "operation_detail": "Security  - Sign in with Two-Factor Authentication: from On to Off",
+        },
+        True,
+    ),
+    (
+        {
+            **OP,
+            "category_type": "Account",
+            "action": "Update",
+            "operation_detail": "Sign-in Methods  - Allow users to sign in with Google: from Off to On",
+        },
+        False,
+    ),
+    ({**OP, "category_type": "Role", "action": "Delete", "operation_detail": "Delete Role Auditors"}, False),
+    (
+        {
+            **OP,
+            "category_type": "User",
+            "action": "Update",
+            "operation_detail": "Update User lee@example.com  - Department: from Sales to Marketing",
+        },
+        False,
+    ),
+    ({**OP, "category_type": "Recording", "action": "Delete", "operation_detail": "Delete Recording Board"}, False),
+    ({**SIGN, "type": "Sign in"}, False),
+]
+
+
+def _events(lines: list[dict]) -> list[dict]:
+    from contentkit.load import load_pipelines
+    from contentkit.rule_tests import expand_test_logs, process_logs
+
+    return process_logs(expand_test_logs({"log": line} for line in lines), load_pipelines())
+
+
+def test_privileged_changes_stream_shows_what_it_showed_before_ocsf():
+    query = compile_query(_search(_widget("Privileged changes: role changes, security settings turned off, deletions")))
+    events = _events([line for line, _ in PRIVILEGED])
+    shown = [query.matches(e) for e in events]
+    assert shown == [expected for _, expected in PRIVILEGED], [e["message"] for e in events]
+    # the stream's kind column is readable and tells a setting from a role
+    assert {(e["ocsf"]["type_name"], e["ocsf"].get("entity", {}).get("type")) for e, s in zip(events, shown) if s} >= {
+        ("Account Change: Attach Policy", None),
+        ("Entity Management: Update", "Setting"),
+        ("Entity Management: Update", "Role"),
+    }
+
+
+def test_sign_in_widgets_count_sign_ins_in_either_case_and_group_by_a_readable_type():
+    events = _events([{**SIGN, "type": "Sign in"}, {**SIGN, "type": "sign in"}, {**SIGN, "type": "Sign out"}])
+    for title in ("Top users signing in", "Top source IPs", "Sign-ins by country"):
+        query = compile_query(_search(_widget(title)))
+        assert [query.matches(e) for e in events] == [True, True, False], title
+    over_time = _widget("Sign-ins and sign-outs over time, by type and client")
+    facet = over_time["requests"][0]["queries"][0]["group_by"][0]["facet"]
+    assert [get_path(e, facet.lstrip("@")) for e in events] == [
+        "Authentication: Logon",
+        "Authentication: Logon",
+        "Authentication: Logoff",
+    ]
 
 
 @pytest.mark.slow
