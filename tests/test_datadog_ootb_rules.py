@@ -53,7 +53,12 @@ def ootb_rule(query: str) -> dict:
         "isEnabled": True,
         "queries": [{"name": "a", "query": query, "aggregation": "count", "groupByFields": ["@usr.email"]}],
         "cases": [{"name": "", "status": "medium", "condition": "a > 0"}],
-        "options": {"detectionMethod": "threshold", "evaluationWindow": 0, "keepAlive": 3600, "maxSignalDuration": 86400},
+        "options": {
+            "detectionMethod": "threshold",
+            "evaluationWindow": 0,
+            "keepAlive": 3600,
+            "maxSignalDuration": 86400,
+        },
         "message": "reconstructed",
         "tags": [],
     }
@@ -78,9 +83,13 @@ PRIVILEGED_FIRES = {
     "Change Role to Co-Owner (Batch Update)": op(
         "User", "Batch Update", "Change Role  - homer.simpson@duff.io: from User to Co-Owner"
     ),
-    "User Role to Admin (Update)": op("User", "Update", "Update User bart@panther.io  - User Role: from Member to Admin"),
+    "User Role to Admin (Update)": op(
+        "User", "Update", "Update User bart@panther.io  - User Role: from Member to Admin"
+    ),
     "User Role to Admin among other changes": op(
-        "User", "Update", "Update User lisa@example.com  - Department: from R&D to Sales - User Role: from Member to Admin"
+        "User",
+        "Update",
+        "Update User lisa@example.com  - Department: from R&D to Sales - User Role: from Member to Admin",
     ),
 }
 PRIVILEGED_QUIET = {

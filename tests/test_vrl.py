@@ -355,7 +355,10 @@ DIFFERENT = {
     "float in a summary field": ({**ACT, "version": 6.0}, {"message", "ocsf.message", "zoom.summary"}),
     "RFC 3164 date": ({**ACT, "time": "Nov 20 09:00:00"}, {"timestamp"}),
     "ISO 8601 basic date": ({**OP, "time": "20261120T090000Z"}, {"timestamp"}),
-    "literal dotted key": ({**ACT, "usr.email": "other@example.com"}, {"message", "ocsf.message", "usr", "zoom.summary"}),
+    "literal dotted key": (
+        {**ACT, "usr.email": "other@example.com"},
+        {"message", "ocsf.message", "usr", "zoom.summary"},
+    ),
 }
 
 
