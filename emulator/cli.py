@@ -7,7 +7,7 @@ import signal
 import sys
 import threading
 
-from .config import DEFAULT_CLIENT_SECRET, EmulatorConfig
+from .config import DEFAULT_CLIENT_SECRET, PROFILES, EmulatorConfig
 from .emulator import Emulator
 
 DEFAULT_PORT = 8787
@@ -42,6 +42,16 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--lowercase-headers", action="store_true", help="send rate-limit header names in lower case")
     parser.add_argument("--no-retry-after", action="store_true", help="omit Retry-After on 429 answers")
     parser.add_argument(
+        "--profile",
+        choices=PROFILES,
+        default=d.profile,
+        help="toy: the generated account; realistic: emulator.orgsim's organisation "
+        "(--users people over --history-days days, with its attack set)",
+    )
+    parser.add_argument(
+        "--no-attacks", action="store_true", help="with --profile realistic: the benign organisation alone"
+    )
+    parser.add_argument(
         "--oldest-first",
         action="store_true",
         help="serve report pages oldest first (Zoom does not promise newest first)",
@@ -65,6 +75,8 @@ def config_from_args(args: argparse.Namespace) -> EmulatorConfig:
         lowercase_headers=args.lowercase_headers,
         retry_after=not args.no_retry_after,
         oldest_first=args.oldest_first,
+        profile=args.profile,
+        attacks=not args.no_attacks,
     )
 
 
@@ -76,7 +88,7 @@ def banner(emu: Emulator) -> str:
         else "ZOOM_CLIENT_SECRET is the secret you configured"
     )
     return (
-        f"Zoom emulator on {emu.base_url} (seed {cfg.seed}); use ZOOM_API_URL={emu.api_url} "
+        f"Zoom emulator on {emu.base_url} ({cfg.profile} profile, seed {cfg.seed}); use ZOOM_API_URL={emu.api_url} "
         f"ZOOM_OAUTH_TOKEN_URL={emu.token_url} ZOOM_ACCOUNT_ID={cfg.account_id} "
         f"ZOOM_CLIENT_ID={cfg.client_id}; {secret}. Ctrl-C stops it."
     )

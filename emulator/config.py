@@ -10,6 +10,8 @@ DEFAULT_ACCOUNT_ID = "emulator-account"
 DEFAULT_CLIENT_ID = "emulator-client"
 # Documented on purpose: the emulator is a local test double, not a secret store.
 DEFAULT_CLIENT_SECRET = "emulator-secret"
+# "toy": the generated account (dataset.py); "realistic": emulator.orgsim's organisation.
+PROFILES = ("toy", "realistic")
 
 
 @dataclasses.dataclass
@@ -24,7 +26,12 @@ class EmulatorConfig:
     refresh_token_ttl are the lifetimes of authorization codes and refresh tokens.
 
     oldest_first serves report pages oldest first (same offset paging and page tokens) instead
-    of Zoom's usual newest first, which Zoom does not promise."""
+    of Zoom's usual newest first, which Zoom does not promise.
+
+    profile "realistic" serves emulator.orgsim's organisation instead of the toy account:
+    `users` people over `history_days` days from the first day, seeded by `seed`, with its
+    attack set unless `attacks` is False; the per-day volume knobs and repeat_rate do not
+    apply to it, and it has no arrivals (docs/orgsim.md)."""
 
     seed: int = 7
     users: int = 40
@@ -51,6 +58,8 @@ class EmulatorConfig:
     now: Callable[[], datetime] | None = None
     port: int = 0
     host: str = "127.0.0.1"
+    profile: str = "toy"
+    attacks: bool = True
 
     def __post_init__(self) -> None:
         # Accept a list or a space-separated string for scopes.
@@ -68,3 +77,7 @@ class EmulatorConfig:
             raise ValueError("repeat_rate must be within [0, 1]")
         if self.arrivals_per_request < 0:
             raise ValueError("arrivals_per_request must not be negative")
+        if self.profile not in PROFILES:
+            raise ValueError(f"profile must be one of {', '.join(PROFILES)}, not {self.profile!r}")
+        if self.profile == "realistic" and self.arrivals_per_request:
+            raise ValueError("arrivals_per_request is not supported with profile realistic")

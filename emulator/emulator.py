@@ -45,9 +45,14 @@ class Emulator:
         # History is anchored when the emulator is built; days after it keep coming as time moves.
         first_day = today - timedelta(days=cfg.history_days - 1)
         self._generator = Generator(cfg)
+        make_day = self._generator.day
+        if cfg.profile == "realistic":
+            from .orgsim.serve import OrgSource  # imported only when asked: the toy account needs none of it
+
+            self.org_source = OrgSource(cfg.seed, cfg.users, first_day, cfg.history_days, cfg.attacks)
+            make_day = self.org_source.day
         self._stores = {
-            kind: RecordStore(kind, functools.partial(self._generator.day, kind), first_day)
-            for kind in ("activity", "operation")
+            kind: RecordStore(kind, functools.partial(make_day, kind), first_day) for kind in ("activity", "operation")
         }
         self._faults = FaultQueue()
         self._stopping = threading.Event()

@@ -116,7 +116,7 @@ def generate(spec: OrgSpec) -> Org:
     # Stable sort: records of one second keep generation order; attack records come after.
     entries.sort(key=itemgetter(0))
     steps = Attacks(spec.seed, start, spec.days, infra, people, infra.plan).steps() if spec.attacks else []
-    tagged = [(ts, lt, rec, None) for ts, lt, rec in entries]
+    tagged: list[tuple[int, str, dict, int | None]] = [(ts, lt, rec, None) for ts, lt, rec in entries]
     for i, step in enumerate(steps):
         tagged += [(ts, lt, rec, i) for ts, lt, rec in step.entries if first <= ts < end]
     tagged.sort(key=itemgetter(0))

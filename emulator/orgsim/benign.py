@@ -423,8 +423,8 @@ class Benign:
             setting = rng.choice(["Cloud recording", "Local recording", "Automatic recording"])
             detail = f"Edit User Settings {p.email}  - Recording  - {setting}: from Off to On"
             return "User Settings", "Update", detail
-        a, b = rng.sample([20, 40, 64, 128, 200], 2)
-        detail = f"Quality Settings - Audio  - Receive Bitrate: from {a} to {b} - Send Bitrate: from {a} to {b}"
+        lo, hi = rng.sample([20, 40, 64, 128, 200], 2)
+        detail = f"Quality Settings - Audio  - Receive Bitrate: from {lo} to {hi} - Send Bitrate: from {lo} to {hi}"
         return "Account", "Update", detail
 
     def _helpdesk(self, out: list[Entry]) -> None:
