@@ -123,9 +123,9 @@ def generate(spec: OrgSpec) -> Org:
     records = [(ts * 1000, lt, rec) for ts, lt, rec, _ in tagged]
     ids = record_ids(((lt, rec) for _, lt, rec in records), spec.account)
     by_step: dict[int, list[tuple[int, str]]] = {}
-    for (ts, _lt, _rec, i), rid in zip(tagged, ids):
-        if i is not None:
-            by_step.setdefault(i, []).append((ts * 1000, rid))
+    for (ts, _lt, _rec, tag), rid in zip(tagged, ids):
+        if tag is not None:
+            by_step.setdefault(tag, []).append((ts * 1000, rid))
     attacks = []
     for i, step in enumerate(steps):
         hits = by_step.get(i)
