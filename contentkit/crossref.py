@@ -142,7 +142,7 @@ def rule_problems(rule: Rule, known: Known, root=ROOT) -> list[Problem]:
     file = _rel(rule.path, root)
     d = rule.data
     problems = []
-    for i, q in enumerate(d["queries"]):
+    for i, q in enumerate([] if rule.is_correlation else d["queries"]):
         problems += query_problems(q["query"], file, f"queries/{i}/query", known)
         for key in ("groupByFields", "distinctFields", "metrics"):
             for j, attribute in enumerate(q.get(key, [])):
@@ -163,6 +163,58 @@ def rule_problems(rule: Rule, known: Known, root=ROOT) -> list[Problem]:
                     f"template variable {{{{@{attribute}}}}} names an attribute the pipeline never produces",
                 )
             )
+    return problems
+
+
+def carried_fields(query) -> set[str]:
+    """What the signals of a log query carry (without `@`): its group-by values, and the
+    attributes its events have because the query names them (searched, counted, learned)."""
+    out = {a for a in compile_query(query.query).attributes() if not a.startswith("tag:") and a != "tags"}
+    for fields in (query.group_by_fields, query.distinct_fields, query.metrics):
+        out |= {f.lstrip("@") for f in fields or []}
+    return out
+
+
+def correlation_problems(rule: Rule, rules: dict[str, Rule], root=ROOT) -> list[Problem]:
+    """A signal correlation rule's queries: each names a log detection rule of the pack whose
+    signals carry the correlated fields (at correlatedQueryIndex, or any of its queries)."""
+    from .model import RuleFile, SignalRuleFile
+
+    if not isinstance(rule.model, SignalRuleFile):
+        return []
+    file = _rel(rule.path, root)
+    problems = []
+    for i, q in enumerate(rule.model.queries):
+        place = f"queries/{i}"
+        target = rules.get(q.rule)
+        if target is None:
+            problems.append(Problem(file, f"{place}/rule", f"{q.rule!r} is not a rule of the pack (siem_rules/)"))
+            continue
+        if not isinstance(target.model, RuleFile):
+            # Datadog correlates log detection (and other products') rules, not correlation rules:
+            # this also rules out cycles
+            problems.append(
+                Problem(file, f"{place}/rule", f"{q.rule!r} is itself a signal correlation rule; correlate log rules")
+            )
+            continue
+        queries = target.model.queries
+        index = q.correlated_query_index
+        if index is not None and index >= len(queries):
+            problems.append(
+                Problem(file, f"{place}/correlatedQueryIndex", f"{index}: {q.rule} has {len(queries)} query(ies)")
+            )
+            continue
+        carried = set().union(*(carried_fields(t) for t in (queries if index is None else [queries[index]])))
+        for j, name in enumerate(q.correlated_by_fields):
+            if name.lstrip("@") not in carried:
+                problems.append(
+                    Problem(
+                        file,
+                        f"{place}/correlatedByFields/{j}",
+                        f"{name}: the signals of {q.rule} do not carry it (they carry "
+                        f"{', '.join('@' + c for c in sorted(carried))})",
+                    )
+                )
     return problems
 
 

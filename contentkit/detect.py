@@ -1,9 +1,11 @@
-"""A local Cloud SIEM engine: log detection rules evaluated with Datadog's semantics.
+"""A local Cloud SIEM engine: detection rules evaluated with Datadog's semantics.
 
-Input: the exact body of POST /api/v2/security_monitoring/rules (type
-log_detection) and processed events (after the pipeline, `timestamp` in ms).
-Output: signals. Supported detection methods: threshold, new_value,
-impossible_travel; anything else is refused by name.
+Input: the exact body of POST /api/v2/security_monitoring/rules and processed events
+(after the pipeline, `timestamp` in ms). Output: signals. A log detection rule
+(`compile_rule`) uses threshold, new_value or impossible_travel; a signal correlation
+rule (`compile_correlation`) runs over the signals of other rules. Any other detection
+method (anomaly_detection, sequence_detection, third_party, hardcoded, ...), and any
+option or option value the engine does not simulate, is refused by name (ContentError).
 
 Semantics (https://docs.datadoghq.com/security/cloud_siem/detection_rules/):
 - Queries are log searches; events missing a group-by attribute are not grouped
@@ -16,14 +18,49 @@ Semantics (https://docs.datadoghq.com/security/cloud_siem/detection_rules/):
 - A group's signal stays open while new triggering events come within `keepAlive`
   seconds of the last one and within `maxSignalDuration` of the first; later
   triggers open a new signal. A higher status seen while open upgrades it.
-- new_value: per group, values of the one metric field are learned for
-  `learningDuration` days from the first event the rule sees (its creation, as in
-  Datadog); afterwards a value unseen for `forgetAfter` days signals.
-- impossible_travel: per user, consecutive events with coordinates; it signals
-  when the distance is over 500 km and the implied speed over 1,000 km/h (CHOICE:
-  Datadog documents "a distance no human could travel in the time between", not
-  the numbers). With baselineUserLocations, a destination the user already signed
-  in from (same country and city) does not signal.
+- new_value (https://docs.datadoghq.com/security/cloud_siem/detect_and_monitor/custom_detection_rules/new_value/
+  and .../create_rule/real_time_rule/?tab=newvalue): values of the one metric field are
+  learned per group-by value ("a value that had not been observed for the current scope").
+  learningMethod `duration`: the learning period runs from the rule's creation, which is
+  the first event the rule sees ("Once configured, logs coming in over the next 7 days
+  are evaluated ... If a log comes in with a new value after the learning duration, a
+  signal is generated"), so a group first seen after it signals on its first value;
+  learningDuration 0: only the first value is learned (OpenAPI: "a signal will be
+  generated for all new values after the first value is learned"). learningMethod
+  `threshold` ("a threshold method that needs no warmup"): no learning period; a group's
+  first `learningThreshold` occurrences (0 or 1) are learned without signalling (CHOICE:
+  the OpenAPI's "a number of occurrences after which signals will be generated for values
+  that weren't learned" does not say whose occurrences; here, the group's). A value unseen
+  for `forgetAfter` days is new again. Refused: instantaneousBaseline true (it builds the
+  baseline from logs before the rule existed, which the engine never has), learningThreshold
+  with learningMethod duration, learningDuration with learningMethod threshold, and more
+  than one metric (Datadog's docs leave open whether the combination or each value must be
+  new).
+- impossible_travel (https://docs.datadoghq.com/security/cloud_siem/detect_and_monitor/custom_detection_rules/impossible_travel/):
+  per user, consecutive events with coordinates; it signals when the distance is over
+  500 km and the implied speed over 1,000 km/h (the page's numbers). With
+  baselineUserLocations, as that page's "Baseline user locations enabled" says: a
+  learning period of 24 hours for each user (from the user's first event) during which
+  locations are learned and nothing signals; a location (country and city) the user was
+  seen at is common and does not signal; locations not seen again for 30 days are
+  forgotten; and an impossible travel from A to B that already happened before (the
+  "IP transition pattern": a VPN that puts a London user in New York every morning) does
+  not signal again (CHOICE: transitions are remembered by location, and forgotten like
+  locations, after 30 days).
+- signal correlation (https://docs.datadoghq.com/security/cloud_siem/detect_and_monitor/custom_detection_rules/signal_correlation_rules/):
+  each query names another rule (`ruleId`); its signals are the query's events, at the
+  time each signal was opened (CHOICE: its first_seen), correlated by `correlatedByFields`
+  (at most 3, the same for every query, as Datadog's editor sets them). A signal carries
+  its group-by values and the attributes of the log that opened it (CHOICE: the group-by
+  value first, then that log; `correlatedQueryIndex` names the referenced rule's query
+  the fields come from, which validate checks). `event_count` counts those signals in a
+  sliding evaluationWindow per correlated value; cases (`a > 0 && b > 0`: order does not
+  matter; Datadog's separate "then" operator is not simulated), keepAlive and
+  maxSignalDuration work as for threshold.
+- sequence_detection is refused: Datadog's docs and OpenAPI
+  (SecurityMonitoringRuleSequenceDetectionOptions) do not say how a step's own
+  evaluationWindow and its transition's combine, nor whether a step's counts restart after
+  the step before it matched, so a simulation would be a guess.
 """
 
 from __future__ import annotations
@@ -40,8 +77,15 @@ from .model import (
     AGGREGATIONS,
     DEFAULT_FORGET_AFTER_DAYS,
     DEFAULT_LEARNING_DURATION_DAYS,
+    DEFAULT_LEARNING_METHOD,
     DETECTION_METHODS,
+    FORGET_AFTER_DAYS,
+    LEARNING_DURATION_DAYS,
+    LEARNING_METHODS,
+    LEARNING_THRESHOLDS,
+    MAX_CORRELATED_FIELDS,
     SEVERITIES,
+    SIGNAL_AGGREGATIONS,
     WINDOW_ORDER,
     WINDOWS,
     window_order_problems,
@@ -51,6 +95,13 @@ from .search import compile_query
 SPEED_KMH = 1000.0
 MIN_DISTANCE_KM = 500.0
 DAY_MS = 86_400_000
+TRAVEL_LEARNING_MS = DAY_MS  # baselineUserLocations: "a learning period of 24 hours for each user"
+TRAVEL_FORGET_MS = 30 * DAY_MS  # "Encountered locations are forgotten after 30 days"
+_OPTIONS = {*WINDOW_ORDER, "detectionMethod", "newValueOptions", "impossibleTravelOptions"}
+_METHOD_OPTIONS = {"newValueOptions": "new_value", "impossibleTravelOptions": "impossible_travel"}
+_NEW_VALUE_OPTIONS = {"forgetAfter", "learningDuration", "learningMethod", "learningThreshold", "instantaneousBaseline"}
+_TRAVEL_OPTIONS = {"baselineUserLocations"}
+_SIGNAL_QUERY_KEYS = {"name", "ruleId", "correlatedByFields", "correlatedQueryIndex", "aggregation"}
 
 
 @dataclass
@@ -63,6 +114,7 @@ class Signal:
     last_seen: int
     samples: list = field(default_factory=list)
     count: int = 0
+    event: dict | None = field(default=None, repr=False, compare=False)  # the log that opened it
 
 
 # -- case conditions --------------------------------------------------------------------
@@ -159,31 +211,65 @@ class _Query:
     metrics: list
 
     def __post_init__(self):
-        self.match = self.search.matches  # the hot call, bound once
+        # the hot call, bound once (a signal query has no search: its matches are given)
+        self.match = self.search.matches if self.search is not None else _no_match
+
+
+def _no_match(event) -> bool:
+    return False
+
+
+def _windows(name: str, options: dict) -> tuple[int, int, int]:
+    """evaluationWindow, keepAlive, maxSignalDuration: Datadog's values, in order."""
+    for key in WINDOW_ORDER:
+        if options.get(key, 0) not in WINDOWS:
+            raise ContentError(f"rule {name!r}: options.{key} {options.get(key)!r} is not one of {WINDOWS}")
+    disorder = window_order_problems(options)
+    if disorder:
+        key, message = disorder[0]
+        raise ContentError(f"rule {name!r}: options.{key} {message}")
+    return options.get("evaluationWindow", 0), options.get("keepAlive", 0), options.get("maxSignalDuration", 0)
+
+
+def _refuse_unknown(rule_name: str, where: str, given, known: set[str]) -> None:
+    unknown = sorted(set(given) - known)
+    if unknown:
+        raise ContentError(f"rule {rule_name!r}: {where}.{unknown[0]} is not supported by the engine")
+
+
+def _option(rule_name: str, where: str, options: dict, key: str, default, allowed: tuple):
+    value = options.get(key, default)
+    if value not in allowed or isinstance(value, bool) != isinstance(default, bool):
+        raise ContentError(f"rule {rule_name!r}: {where}.{key} {value!r} is not one of {allowed}")
+    return value
 
 
 class CompiledRule:
     def __init__(self, body: dict):
         self.body = body
         self.name = body.get("name", "")
+        if body.get("type", "log_detection") != "log_detection":
+            raise ContentError(
+                f"rule {self.name!r}: type {body.get('type')!r} is not a log detection rule "
+                "(a signal_correlation rule is compiled with compile_correlation)"
+            )
         options = body.get("options") or {}
         self.method = options.get("detectionMethod", "threshold")
         if self.method not in DETECTION_METHODS:
             raise ContentError(
                 f"rule {self.name!r}: options.detectionMethod {self.method!r} is not supported by the engine"
             )
-        for key in WINDOW_ORDER:
-            if options.get(key, 0) not in WINDOWS:
-                raise ContentError(f"rule {self.name!r}: options.{key} {options.get(key)!r} is not one of {WINDOWS}")
-        self.window = options.get("evaluationWindow", 0)
-        self.keep_alive = options.get("keepAlive", 0)
-        self.max_duration = options.get("maxSignalDuration", 0)
-        disorder = window_order_problems(options)
-        if disorder:
-            key, message = disorder[0]
-            raise ContentError(f"rule {self.name!r}: options.{key} {message}")
-        self.new_value = options.get("newValueOptions") or {}
-        self.travel = options.get("impossibleTravelOptions") or {}
+        _refuse_unknown(self.name, "options", options, _OPTIONS)
+        for key, method in _METHOD_OPTIONS.items():
+            if key in options and method != self.method:
+                raise ContentError(f"rule {self.name!r}: options.{key} applies to detectionMethod {method} only")
+        self.window, self.keep_alive, self.max_duration = _windows(self.name, options)
+        self._new_value_options(options.get("newValueOptions") or {})
+        travel = options.get("impossibleTravelOptions") or {}
+        _refuse_unknown(self.name, "options.impossibleTravelOptions", travel, _TRAVEL_OPTIONS)
+        self.baseline = _option(
+            self.name, "options.impossibleTravelOptions", travel, "baselineUserLocations", False, (False, True)
+        )
         self.queries: list[_Query] = []
         for i, q in enumerate(body.get("queries") or []):
             aggregation = q.get("aggregation", "count")
@@ -203,7 +289,10 @@ class CompiledRule:
             raise ContentError(f"rule {self.name!r}: queries is empty")
         first = self.queries[0]
         if self.method == "new_value" and (first.aggregation != "new_value" or len(first.metrics) != 1):
-            raise ContentError(f"rule {self.name!r}: queries[0] must use aggregation new_value with one metric")
+            raise ContentError(
+                f"rule {self.name!r}: queries[0] must use aggregation new_value with one metric "
+                f"(queries[0].metrics: {len(first.metrics)}; several are not supported by the engine)"
+            )
         if self.method == "impossible_travel" and self.queries[0].aggregation != "geo_data":
             raise ContentError(f"rule {self.name!r}: queries[0] must use aggregation geo_data")
         names = {q.name for q in self.queries}
@@ -217,6 +306,29 @@ class CompiledRule:
             self.cases.append((case.get("name", ""), status, check))
         if not self.cases:
             raise ContentError(f"rule {self.name!r}: cases is empty")
+
+    def _new_value_options(self, nv: dict) -> None:
+        where = "options.newValueOptions"
+        _refuse_unknown(self.name, where, nv, _NEW_VALUE_OPTIONS)
+        if nv.get("instantaneousBaseline") not in (None, False):
+            raise ContentError(
+                f"rule {self.name!r}: {where}.instantaneousBaseline {nv['instantaneousBaseline']!r} is not supported "
+                "by the engine (it has no logs from before the rule to build the baseline from)"
+            )
+        self.learning_method = _option(
+            self.name, where, nv, "learningMethod", DEFAULT_LEARNING_METHOD, LEARNING_METHODS
+        )
+        days = _option(self.name, where, nv, "learningDuration", DEFAULT_LEARNING_DURATION_DAYS, LEARNING_DURATION_DAYS)
+        self.learning_threshold = _option(self.name, where, nv, "learningThreshold", 0, LEARNING_THRESHOLDS)
+        forget = _option(self.name, where, nv, "forgetAfter", DEFAULT_FORGET_AFTER_DAYS, FORGET_AFTER_DAYS)
+        if self.learning_method == "duration" and self.learning_threshold:
+            raise ContentError(
+                f"rule {self.name!r}: {where}.learningThreshold applies to learningMethod threshold only"
+            )
+        if self.learning_method == "threshold" and days:
+            raise ContentError(f"rule {self.name!r}: {where}.learningDuration applies to learningMethod duration only")
+        self.learning_ms = days * DAY_MS
+        self.forget_ms = forget * DAY_MS
 
     def attributes(self) -> set[str]:
         out = set()
@@ -263,8 +375,9 @@ class Evaluation:
         self._recent: dict[tuple, _Bucket] = {}  # threshold: (query, group) -> events in the window
         self._start = None  # new_value: first event seen
         self._seen: dict[tuple, dict] = {}  # new_value: group -> value -> last seen
-        self._previous: dict[tuple, tuple] = {}  # travel: group -> (ts, lat, lon)
-        self._places: dict[tuple, set] = {}  # travel: group -> known (country, city)
+        self._occurrences: dict[tuple, int] = {}  # new_value, learningMethod threshold: group -> events
+        self._previous: dict[tuple, tuple] = {}  # travel: group -> (ts, lat, lon, place)
+        self._users: dict[tuple, _TravelBaseline] = {}  # travel with baselineUserLocations
 
     def push(self, event: dict, matched: set | None = None) -> None:
         """Feed the next event; events must come in time order. `matched`: the names
@@ -344,18 +457,22 @@ class Evaluation:
         value = get_path(event, q.metrics[0])
         if group is None or value is None or value == "":
             return None
-        learning_ms = rule.new_value.get("learningDuration", DEFAULT_LEARNING_DURATION_DAYS) * DAY_MS
-        forget_ms = rule.new_value.get("forgetAfter", DEFAULT_FORGET_AFTER_DAYS) * DAY_MS
         case_name, status, _ = rule.cases[0]
         ts = event.get("timestamp", 0)
-        self._start = ts if self._start is None else self._start
+        first = self._start is None
+        self._start = ts if first else self._start
         values = self._seen.setdefault(group, {})
         key = _hashable(value)
         last = values.get(key)
         values[key] = ts
-        if ts - self._start < learning_ms:
-            return None
-        if last is None or ts - last > forget_ms:
+        if rule.learning_method == "threshold":
+            seen = self._occurrences.get(group, 0)
+            self._occurrences[group] = seen + 1
+            if seen < rule.learning_threshold:
+                return None  # the group's first occurrences are learned
+        elif first or ts - self._start < rule.learning_ms:
+            return None  # the rule's learning period (its first value at least)
+        if last is None or ts - last > rule.forget_ms:
             return [(group + (key,), ts, event, case_name, status)]
         return None
 
@@ -373,16 +490,25 @@ class Evaluation:
             return None
         ts = event.get("timestamp", 0)
         place = ((geo.get("country") or {}).get("iso_code"), (geo.get("city") or {}).get("name"))
-        known = self._places.setdefault(group, set())
         before = self._previous.get(group)
-        self._previous[group] = (ts, lat, lon)
-        baseline = bool(rule.travel.get("baselineUserLocations")) and place in known
-        known.add(place)
-        if before is None or baseline:
+        self._previous[group] = (ts, lat, lon, place)
+        if not rule.baseline:
+            if before is not None and _impossible(before, ts, lat, lon):
+                return [(group, ts, event, case_name, status)]
             return None
-        distance = haversine_km(before[1], before[2], lat, lon)
-        hours = max((ts - before[0]) / 3_600_000, 1 / 3600)
-        if distance > MIN_DISTANCE_KM and distance / hours > SPEED_KMH:
+        user = self._users.get(group)
+        if user is None:
+            user = self._users[group] = _TravelBaseline(ts)
+        common = user.knows(user.places, place, ts)
+        user.places[place] = ts
+        if before is None:
+            return None
+        transition = (before[3], place)
+        repeated = user.knows(user.transitions, transition, ts)
+        user.transitions[transition] = ts
+        if ts - user.first < TRAVEL_LEARNING_MS or common or repeated:
+            return None  # learning, a common location, or a travel pattern seen before
+        if _impossible(before, ts, lat, lon):
             return [(group, ts, event, case_name, status)]
         return None
 
@@ -405,9 +531,33 @@ class Evaluation:
         labels = dict(zip(group_fields, group))
         if len(group) > len(group_fields) and rule.method == "new_value":
             labels[rule.queries[0].metrics[0]] = group[-1]
-        signal = Signal(rule.name, status, case_name, labels, ts, ts, [self.sample(event)], 1)
+        signal = Signal(rule.name, status, case_name, labels, ts, ts, [self.sample(event)], 1, event)
         self._open[group] = signal
         self.signals.append(signal)
+
+
+class _TravelBaseline:
+    """One user's learned locations and travels (baselineUserLocations), each with when it
+    was last seen, so what is not seen for 30 days is forgotten."""
+
+    __slots__ = ("first", "places", "transitions")
+
+    def __init__(self, first: int):
+        self.first = first
+        self.places: dict = {}
+        self.transitions: dict = {}
+
+    @staticmethod
+    def knows(seen: dict, key, ts: int) -> bool:
+        last = seen.get(key)
+        return last is not None and ts - last <= TRAVEL_FORGET_MS
+
+
+def _impossible(before: tuple, ts: int, lat: float, lon: float) -> bool:
+    """Over 500 km at over 1,000 km/h from the previous location."""
+    distance = haversine_km(before[1], before[2], lat, lon)
+    hours = max((ts - before[0]) / 3_600_000, 1 / 3600)
+    return distance > MIN_DISTANCE_KM and distance / hours > SPEED_KMH
 
 
 class _Bucket:
@@ -456,3 +606,98 @@ def haversine_km(lat1, lon1, lat2, lon2) -> float:
 
 def compile_rule(body: dict) -> CompiledRule:
     return CompiledRule(body)
+
+
+# -- signal correlation ------------------------------------------------------------------
+class CorrelationRule(CompiledRule):
+    """A signal correlation rule (type signal_correlation): its queries are other rules'
+    signals, grouped by the correlated fields and counted in the evaluation window with the
+    threshold machinery (each signal is one event, at its first_seen)."""
+
+    def __init__(self, body: dict):  # not super().__init__: that reads log queries, this signal queries
+        self.body = body
+        self.name = body.get("name", "")
+        if body.get("type") != "signal_correlation":
+            raise ContentError(f"rule {self.name!r}: type {body.get('type')!r} is not signal_correlation")
+        options = body.get("options") or {}
+        _refuse_unknown(self.name, "options", options, set(WINDOW_ORDER))
+        self.window, self.keep_alive, self.max_duration = _windows(self.name, options)
+        self.method = "threshold"  # the counting and signal life of a threshold rule
+        self.baseline = False
+        self.queries = []
+        self.rule_ids: list[str] = []
+        fields = None
+        for i, q in enumerate(body.get("queries") or []):
+            where = f"queries[{i}]"
+            _refuse_unknown(self.name, where, q, _SIGNAL_QUERY_KEYS)
+            aggregation = q.get("aggregation", "event_count")
+            if aggregation not in SIGNAL_AGGREGATIONS:
+                raise ContentError(
+                    f"rule {self.name!r}: {where}.aggregation {aggregation!r} is not supported for signals"
+                )
+            if not isinstance(q.get("ruleId"), str) or not q["ruleId"]:
+                raise ContentError(f"rule {self.name!r}: {where}.ruleId is missing")
+            correlated = q.get("correlatedByFields") or []
+            if not 1 <= len(correlated) <= MAX_CORRELATED_FIELDS:
+                raise ContentError(
+                    f"rule {self.name!r}: {where}.correlatedByFields needs 1 to {MAX_CORRELATED_FIELDS} fields"
+                )
+            if fields is not None and [_strip(f) for f in correlated] != fields:
+                raise ContentError(f"rule {self.name!r}: {where}.correlatedByFields differs from queries[0]'s")
+            fields = [_strip(f) for f in correlated]
+            self.rule_ids.append(q["ruleId"])
+            self.queries.append(_Query(q.get("name") or "abcdefghij"[i], None, "count", fields, [], []))
+        if not self.queries:
+            raise ContentError(f"rule {self.name!r}: queries is empty")
+        self.fields: list[str] = fields or []
+        names = {q.name for q in self.queries}
+        if len(names) != len(self.queries):
+            raise ContentError(f"rule {self.name!r}: query names must differ")
+        self.cases = []
+        for i, case in enumerate(body.get("cases") or []):
+            status = case.get("status")
+            if status not in SEVERITIES:
+                raise ContentError(f"rule {self.name!r}: cases[{i}].status {status!r} is not one of {SEVERITIES}")
+            condition = (case.get("condition") or "").strip()
+            check = compile_condition(condition, names) if condition else (lambda v: True)
+            self.cases.append((case.get("name", ""), status, check))
+        if not self.cases:
+            raise ContentError(f"rule {self.name!r}: cases is empty")
+
+    def correlate(self, signals: dict[str, list[Signal]], max_samples: int = 10) -> list[Signal]:
+        """The correlation signals of the referenced rules' signals ({rule id: signals})."""
+        names: dict[str, set] = {}
+        for q, rule_id in zip(self.queries, self.rule_ids):
+            names.setdefault(rule_id, set()).add(q.name)
+        items: list[tuple[int, int, dict, set]] = []
+        for rule_id, matched in names.items():
+            for signal in signals.get(rule_id, ()):
+                item = {"timestamp": signal.first_seen, "rule": rule_id, "signal": signal}
+                for path in self.fields:
+                    item[path] = correlated_value(signal, path)
+                items.append((signal.first_seen, len(items), item, matched))
+        run = Evaluation(self, max_samples, _signal_sample)
+        for _, _, item, matched in sorted(items, key=lambda t: (t[0], t[1])):
+            run.push(item, matched)
+        return run.signals
+
+    def evaluate(self, events: list[dict]) -> list[Signal]:
+        raise ContentError(f"rule {self.name!r}: a signal correlation rule runs on signals (correlate), not logs")
+
+
+def correlated_value(signal: Signal, path: str):
+    """A correlated field of a signal: its group-by value, else the attribute of the log
+    that opened it; None (never correlated) when absent or not a plain value."""
+    value = signal.group.get(path)
+    if value is None and signal.event is not None:
+        value = get_path(signal.event, path)
+    return None if isinstance(value, (dict, list)) else value
+
+
+def _signal_sample(item: dict) -> dict:
+    s = item["signal"]
+    return {"rule": item["rule"], "name": s.rule_name, "status": s.status, "group": s.group, "first_seen": s.first_seen}
+
+
+def compile_correlation(body: dict) -> CorrelationRule:
+    return CorrelationRule(body)

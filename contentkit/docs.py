@@ -33,7 +33,7 @@ def detections_markdown(rules: list[Rule]) -> str:
                 [
                     f"{_cell(m.name)}<br>`{m.id}`",
                     " / ".join(statuses),
-                    m.options.detection_method,
+                    m.method,
                     f"{m.technique} ({TACTICS[m.tactic]})",
                     _cell(m.summary),
                     _cell("; ".join(m.false_positives)),

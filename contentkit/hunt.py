@@ -33,7 +33,7 @@ from typing import BinaryIO
 
 import orjson
 
-from .detect import Signal, compile_rule
+from .detect import Signal, compile_correlation, compile_rule
 from .errors import ContentError
 from .event import ZOOM_FIELDS, from_ndjson_line, get_path
 from .load import load_pipelines, load_rules, rule_body
@@ -310,7 +310,14 @@ class Hunt:
             raise ContentError(f"content has {len(problems)} problems; run scripts/validate.py ({problems[0]})")
         self.pipelines = [compile_pipeline(pack.definition, geoip) for pack in packs]
         self.rules = select_rules(rules, rule_patterns)
-        self.compiled = [(r.id, compile_rule(rule_body(r))) for r in self.rules]
+        # base rules first (with those a chosen correlation rule needs), then correlation
+        # rules over their signals: only the chosen rules' signals are reported
+        by_id = {r.id: r for r in rules}
+        needed = [r.id for r in self.rules if not r.is_correlation]
+        needed += [rid for r in self.rules for rid in r.referenced if rid in by_id and rid not in needed]
+        self.compiled = [(rid, compile_rule(rule_body(by_id[rid]))) for rid in needed]
+        self.correlations = [(r.id, compile_correlation(rule_body(r))) for r in self.rules if r.is_correlation]
+        self._reported = {r.id for r in self.rules}
         self.since_ms = since_ms
         self.until_ms = until_ms
         self.stats = HuntStats()
@@ -431,13 +438,18 @@ class Hunt:
         # no rule state, so skipping is exact (tested against pushing every event).
         events = self.events(buffers)
         try:
-            findings = self._evaluate(runs, events, on_event)
+            signals = self._evaluate(runs, events, on_event)
         finally:
             events.close()  # now, not when garbage collected: a failed write ends the workers at once
+        findings = [
+            Finding(rule_id, s) for rule_id, found in signals.items() if rule_id in self._reported for s in found
+        ]
+        for rule_id, correlation in self.correlations:  # over signals only: cheap next to the logs
+            findings += [Finding(rule_id, s) for s in correlation.correlate(signals, max_samples=SAMPLES)]
         findings.sort(key=lambda f: (-SEVERITIES.index(f.severity), f.signal.first_seen, f.rule_id))
         return findings
 
-    def _evaluate(self, runs, events, on_event) -> list[Finding]:
+    def _evaluate(self, runs, events, on_event) -> dict[str, list[Signal]]:
         for event, matches in events:
             self.stats.events_processed += 1
             if on_event:
@@ -447,7 +459,7 @@ class Hunt:
                 by_rule.setdefault(n, set()).add(name)
             for n, names in by_rule.items():
                 runs[n][1].push(event, names)
-        return [Finding(rule_id, s) for rule_id, run in runs for s in run.signals]
+        return {rule_id: run.signals for rule_id, run in runs}
 
 
 SNIFF = 1 << 16  # bytes of each input checked for text

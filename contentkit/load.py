@@ -16,7 +16,19 @@ import jsonschema
 import yaml
 
 from .errors import ContentError
-from .model import SEVERITY_ORDER, SOURCE, TACTICS, DashboardFile, PipelineFile, PipelineTests, RuleFile, schema
+from .model import (
+    SEVERITY_ORDER,
+    SOURCE,
+    TACTICS,
+    AnyRuleFile,
+    DashboardFile,
+    PipelineFile,
+    PipelineTests,
+    SignalRuleFile,
+    rule_file_class,
+    rule_schema_name,
+    schema,
+)
 
 __all__ = ["SEVERITY_ORDER", "TACTICS", "schema"]  # re-exported: their home is contentkit.model
 
@@ -162,16 +174,26 @@ def pipeline_body(pack: PipelinePack) -> dict:
 
 @dataclass
 class Rule:
-    """A loaded rule file: `model` is the typed rule (contentkit.model.RuleFile), `data` the
-    mapping as read (kept for the lock's hash and the cross-reference checks)."""
+    """A loaded rule file: `model` is the typed rule (contentkit.model.RuleFile, or SignalRuleFile
+    for `type: signal_correlation`), `data` the mapping as read (kept for the lock's hash and
+    the cross-reference checks)."""
 
     id: str
     data: dict
     path: Path
-    model: RuleFile = field(init=False, repr=False)
+    model: AnyRuleFile = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
-        self.model = RuleFile.from_dict(self.data)
+        self.model = rule_file_class(self.data).from_dict(self.data)
+
+    @property
+    def is_correlation(self) -> bool:
+        return isinstance(self.model, SignalRuleFile)
+
+    @property
+    def referenced(self) -> list[str]:
+        """The ids of the rules whose signals it correlates (none for a log detection rule)."""
+        return [q.rule for q in self.model.queries] if isinstance(self.model, SignalRuleFile) else []
 
     @property
     def version(self) -> int:
@@ -204,7 +226,7 @@ def load_rules(root: Path = ROOT, problems: list[Problem] | None = None) -> list
     for source in sources:
         rel = _rel(source, root)
         data = read_yaml(source, problems, root)
-        if data is None or not check_schema(data, "rule.schema.json", rel, problems):
+        if data is None or not check_schema(data, rule_schema_name(data), rel, problems):
             continue
         if source.stem != data["id"]:
             problems.append(Problem(rel, "id", f"{data['id']!r} must equal the file name {source.stem!r}"))
@@ -219,7 +241,9 @@ def load_rules(root: Path = ROOT, problems: list[Problem] | None = None) -> list
 
 
 def rule_body(rule: Rule) -> dict:
-    """The exact body of POST /api/v2/security_monitoring/rules (type log_detection)."""
+    """The exact body of POST /api/v2/security_monitoring/rules (type log_detection, or
+    signal_correlation: then each query's `ruleId` is the referenced rule's pack id, which
+    the push replaces with the deployed rule's Datadog id)."""
     m = rule.model
     tags = [
         f"source:{SOURCE}",
@@ -232,11 +256,15 @@ def rule_body(rule: Rule) -> dict:
         *(m.tags or []),
     ]
     message = m.message.rstrip() + (f"\n\n---\n*Rule `{m.id}` version {m.version} from the {PACK} content pack.*\n")
+    if isinstance(m, SignalRuleFile):
+        queries = [{"ruleId": q.rule, **{k: v for k, v in q.to_dict().items() if k != "rule"}} for q in m.queries]
+    else:
+        queries = [q.to_dict() for q in m.queries]  # new objects: the body never aliases the model
     body = {
         "name": m.name,
-        "type": "log_detection",
+        "type": m.rule_type,
         "isEnabled": True,
-        "queries": [q.to_dict() for q in m.queries],  # new objects: the body never aliases the model
+        "queries": queries,
         "cases": [c.to_dict() for c in m.cases],
         "options": m.options.to_dict(),
         "message": message,

@@ -46,6 +46,15 @@ DETECTION_METHODS: tuple[str, ...] = get_args(DetectionMethod)
 Aggregation = Literal["count", "cardinality", "new_value", "geo_data"]
 AGGREGATIONS: tuple[str, ...] = get_args(Aggregation)
 
+# SecurityMonitoringRuleTypeCreate's log_detection and SecurityMonitoringSignalRuleType: a rule
+# over logs, or a rule over other rules' signals (SecurityMonitoringSignalRuleQuery).
+RuleType = Literal["log_detection", "signal_correlation"]
+RULE_TYPES: tuple[str, ...] = get_args(RuleType)
+# SecurityMonitoringRuleQueryAggregation for a signal query: the engine counts the signals.
+SignalAggregation = Literal["event_count"]
+SIGNAL_AGGREGATIONS: tuple[str, ...] = get_args(SignalAggregation)
+MAX_CORRELATED_FIELDS = 3  # "You can select multiple attributes (maximum of 3)" (signal correlation docs)
+
 # SecurityMonitoringRuleNewValueOptions*: days, a method, occurrences.
 ForgetAfter = Literal[1, 2, 7, 14, 21, 28]
 LearningDuration = Literal[0, 1, 7]
@@ -53,8 +62,11 @@ LearningMethod = Literal["duration", "threshold"]
 LearningThreshold = Literal[0, 1]
 FORGET_AFTER_DAYS: tuple[int, ...] = get_args(ForgetAfter)
 LEARNING_DURATION_DAYS: tuple[int, ...] = get_args(LearningDuration)
+LEARNING_METHODS: tuple[str, ...] = get_args(LearningMethod)
+LEARNING_THRESHOLDS: tuple[int, ...] = get_args(LearningThreshold)
 DEFAULT_FORGET_AFTER_DAYS = 28  # Datadog's default when newValueOptions.forgetAfter is absent
 DEFAULT_LEARNING_DURATION_DAYS = 0  # the OpenAPI default
+DEFAULT_LEARNING_METHOD = "duration"  # the OpenAPI default
 
 # Dashboards: LayoutType; a dashboard's tags take only team:<name>, five at most.
 LayoutType = Literal["ordered", "free"]
@@ -261,6 +273,11 @@ class RuleCase(Model):
 @dataclass(kw_only=True)
 class NewValueOptions(Model):
     forget_after: Annotated[ForgetAfter | None, Key("forgetAfter")] = None
+    instantaneous_baseline: Annotated[
+        bool | None,
+        Key("instantaneousBaseline"),
+        js(description="only false: the engine has no logs from before the rule to build a baseline from"),
+    ] = None
     learning_duration: Annotated[LearningDuration | None, Key("learningDuration")] = None
     learning_method: Annotated[LearningMethod | None, Key("learningMethod")] = None
     learning_threshold: Annotated[LearningThreshold | None, Key("learningThreshold")] = None
@@ -272,16 +289,22 @@ class ImpossibleTravelOptions(Model):
 
 
 @dataclass(kw_only=True)
-class RuleOptions(Model):
-    detection_method: Annotated[DetectionMethod, Key("detectionMethod")]
+class WindowOptions(Model):
+    """The options every rule has: its time windows (a signal correlation rule has only these)."""
+
     evaluation_window: Annotated[Window, Key("evaluationWindow")]
     keep_alive: Annotated[Window, Key("keepAlive")]
     max_signal_duration: Annotated[Window, Key("maxSignalDuration")]
-    new_value_options: Annotated[NewValueOptions | None, Key("newValueOptions")] = None
-    impossible_travel_options: Annotated[ImpossibleTravelOptions | None, Key("impossibleTravelOptions")] = None
 
     def problems(self) -> list[tuple[str, str]]:
         return [(f"options/{key}", message) for key, message in window_order_problems(self.to_dict())]
+
+
+@dataclass(kw_only=True)
+class RuleOptions(WindowOptions):
+    detection_method: Annotated[DetectionMethod, Key("detectionMethod")]
+    new_value_options: Annotated[NewValueOptions | None, Key("newValueOptions")] = None
+    impossible_travel_options: Annotated[ImpossibleTravelOptions | None, Key("impossibleTravelOptions")] = None
 
 
 def window_order_problems(options: dict[str, Any]) -> list[tuple[str, str]]:
@@ -317,12 +340,29 @@ class RuleTest(Model):
 
 
 @dataclass(kw_only=True)
-class RuleFile(Model):
-    SCHEMA: ClassVar[dict[str, Any]] = {
-        "title": "Detection rule source file (siem_rules/<id>.yaml)",
-        "description": "queries, cases and options use the field names of POST /api/v2/security_monitoring/rules; "
-        "the rest is the pack's metadata and tests",
-    }
+class SignalRuleQuery(Model):
+    """A query of a signal correlation rule: the signals of another rule of the pack
+    (SecurityMonitoringSignalRuleQuery; `rule` is the pack id, the build turns it into Datadog's ruleId)."""
+
+    name: Annotated[str, js(pattern="^[a-z]$")]
+    rule: Annotated[str, js(pattern=CONTENT_ID, description="the id of another (log detection) rule of this pack")]
+    correlated_by_fields: Annotated[
+        list[str],
+        Key("correlatedByFields"),
+        js(minItems=1, maxItems=MAX_CORRELATED_FIELDS, description="attributes the signals share"),
+    ]
+    correlated_query_index: Annotated[
+        int | None,
+        Key("correlatedQueryIndex"),
+        js(minimum=0, maximum=9, description="the referenced rule's query the correlated fields come from"),
+    ] = None
+    aggregation: SignalAggregation
+
+
+@dataclass(kw_only=True)
+class RuleMetadata(Model):
+    """What every rule file has besides its queries and options: the pack's metadata and tests."""
+
     id: Annotated[str, js(pattern=CONTENT_ID, description="stable id, kept in the pack_id tag; never change it")]
     version: Annotated[int, js(minimum=1)]
     name: Annotated[str, js(minLength=10, maxLength=200)]
@@ -330,9 +370,7 @@ class RuleFile(Model):
     tactic: Annotated[str, js(pattern=r"^TA00\d\d$")]
     technique: Annotated[str, js(pattern=r"^T\d{4}(\.\d{3})?$")]
     tags: list[Annotated[str, js(pattern="^[a-z0-9_.:/-]+$")]] | None = None
-    queries: Annotated[list[RuleQuery], js(minItems=1)]
     cases: Annotated[list[RuleCase], js(minItems=1)]
-    options: RuleOptions
     message: Annotated[str, js(pattern="(?s)## Goal.*## Strategy.*## Triage and response")]
     false_positives: Annotated[list[str], js(minItems=1)]
     peers: Annotated[str, js(description="which peer ships an equivalent, or 'none'")]
@@ -343,6 +381,10 @@ class RuleFile(Model):
         """The highest status of its cases."""
         return min((c.status for c in self.cases), key=SEVERITY_ORDER.index)
 
+    @property
+    def rule_type(self) -> str:
+        return "log_detection"
+
     def problems(self) -> list[tuple[str, str]]:
         out = []
         if self.tactic not in TACTICS:
@@ -352,7 +394,73 @@ class RuleFile(Model):
             out.append(("cases", "order cases from the highest severity down"))
         if not any(t.fires for t in self.tests) or all(t.fires for t in self.tests):
             out.append(("tests", "needs at least one case that fires and one near-miss that does not"))
-        return out + self.options.problems()
+        return out
+
+
+@dataclass(kw_only=True)
+class RuleFile(RuleMetadata):
+    SCHEMA: ClassVar[dict[str, Any]] = {
+        "title": "Detection rule source file (siem_rules/<id>.yaml)",
+        "description": "queries, cases and options use the field names of POST /api/v2/security_monitoring/rules; "
+        "the rest is the pack's metadata and tests",
+    }
+    type: Annotated[Literal["log_detection"] | None, js(description="absent: log_detection")] = None
+    queries: Annotated[list[RuleQuery], js(minItems=1)]
+    options: RuleOptions
+
+    @property
+    def method(self) -> str:
+        """How it detects: its detectionMethod (docs/detections.md's column)."""
+        return self.options.detection_method
+
+    def problems(self) -> list[tuple[str, str]]:
+        return super().problems() + self.options.problems()
+
+
+@dataclass(kw_only=True)
+class SignalRuleFile(RuleMetadata):
+    SCHEMA: ClassVar[dict[str, Any]] = {
+        "title": "Signal correlation rule source file (siem_rules/<id>.yaml with type: signal_correlation)",
+        "description": "a rule over the signals of other rules of the pack, correlated by shared attributes; "
+        "cases and options use the field names of POST /api/v2/security_monitoring/rules",
+    }
+    type: Literal["signal_correlation"]
+    queries: Annotated[list[SignalRuleQuery], js(minItems=1)]
+    options: WindowOptions
+
+    @property
+    def rule_type(self) -> str:
+        return "signal_correlation"
+
+    @property
+    def method(self) -> str:
+        return "signal_correlation"
+
+    def problems(self) -> list[tuple[str, str]]:
+        out = super().problems() + self.options.problems()
+        names = [q.name for q in self.queries]
+        if len(set(names)) != len(names):
+            out.append(("queries", "query names must differ"))
+        fields = {tuple(q.correlated_by_fields) for q in self.queries}
+        if len(fields) > 1:
+            # Datadog's editor sets rule b's attributes to rule a's: one correlation key
+            out.append(("queries", "every query must have the same correlatedByFields"))
+        for i, q in enumerate(self.queries):
+            if q.rule == self.id:
+                out.append((f"queries/{i}/rule", "a rule cannot correlate its own signals"))
+        return out
+
+
+AnyRuleFile = RuleFile | SignalRuleFile
+
+
+def rule_file_class(data: Any) -> type[RuleFile] | type[SignalRuleFile]:
+    """The model of a rule file's mapping, by its `type` (absent: log_detection)."""
+    return SignalRuleFile if isinstance(data, dict) and data.get("type") == "signal_correlation" else RuleFile
+
+
+def rule_schema_name(data: Any) -> str:
+    return "signal_rule.schema.json" if rule_file_class(data) is SignalRuleFile else "rule.schema.json"
 
 
 # -- pipelines ------------------------------------------------------------------------
@@ -439,6 +547,7 @@ class DashboardFile(Model):
 
 SCHEMA_FILES: dict[str, type[Model]] = {
     "rule.schema.json": RuleFile,
+    "signal_rule.schema.json": SignalRuleFile,
     "pipeline.schema.json": PipelineFile,
     "pipeline_tests.schema.json": PipelineTests,
     "dashboard.schema.json": DashboardFile,

@@ -71,15 +71,27 @@ class TestOutcome:
     signals: list = field(default_factory=list)
 
 
-def run_rule_tests(rule, packs, rule_body: dict) -> list[TestOutcome]:
-    """Every test of one rule: does it fire (with the expected status and count) or not."""
-    from .detect import compile_rule
+def run_rule_tests(rule, packs, rule_body: dict, referenced: dict[str, dict] | None = None) -> list[TestOutcome]:
+    """Every test of one rule: does it fire (with the expected status and count) or not.
+    A signal correlation rule's test logs go to the rules it references (`referenced`:
+    rule id -> API body), and it runs on their signals."""
+    from .detect import compile_correlation, compile_rule
 
-    compiled = compile_rule(rule_body)
+    if rule_body.get("type") == "signal_correlation":
+        correlation = compile_correlation(rule_body)
+        missing = [rid for rid in correlation.rule_ids if rid not in (referenced or {})]
+        if missing:
+            raise ContentError(f"rule {rule.id!r}: references {missing[0]!r}, which is not a rule of the pack")
+        bases = {rid: compile_rule((referenced or {})[rid]) for rid in dict.fromkeys(correlation.rule_ids)}
+
+        def evaluate(events):
+            return correlation.correlate({rid: base.evaluate(events) for rid, base in bases.items()})
+    else:
+        evaluate = compile_rule(rule_body).evaluate
     outcomes = []
     for test in rule.model.tests:
         events = process_logs(expand_test_logs(test.logs), packs)
-        signals = compiled.evaluate(events)
+        signals = evaluate(events)
         fired = bool(signals)
         problems = []
         if fired != test.fires:
@@ -97,11 +109,15 @@ def max_status(signals) -> str:
 
 
 def remote_test_payloads(rule, packs) -> list[dict]:
-    """Each test log as a /rules/test query payload, with the result our simulator expects."""
+    """Each test log as a /rules/test query payload, with the result our simulator expects
+    (none for a signal correlation rule: it has no log queries)."""
     import json
 
+    from .model import RuleFile
     from .search import compile_query
 
+    if not isinstance(rule.model, RuleFile):
+        return []
     queries = [compile_query(q.query) for q in rule.model.queries]
     payloads = []
     for test in rule.model.tests:

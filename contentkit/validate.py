@@ -125,18 +125,22 @@ def official_models(packs: list[PipelinePack], rules: list[Rule], root: Path) ->
 
 
 def rule_checks(rules: list[Rule], packs: list[PipelinePack], root: Path) -> list[Problem]:
-    from .crossref import Known, rule_problems
+    from .crossref import Known, correlation_problems, rule_problems
     from .rule_tests import run_rule_tests
 
     problems = []
     known = Known(packs)
+    by_id = {rule.id: rule for rule in rules}
     for rule in rules:
         file = _rel(rule.path, root)
         problems += rule_problems(rule, known, root)
-        if rule.model.options.problems():
-            continue  # a window order the engine refuses: load_rules reported it (contentkit.model), once
+        correlation = correlation_problems(rule, by_id, root)
+        problems += correlation
+        if rule.model.options.problems() or correlation:
+            continue  # a window order the engine refuses (load_rules reported it, once), or no rules to run
         try:
-            for outcome in run_rule_tests(rule, packs, rule_body(rule)):
+            referenced = {rid: rule_body(by_id[rid]) for rid in rule.referenced}
+            for outcome in run_rule_tests(rule, packs, rule_body(rule), referenced):
                 if not outcome.passed:
                     problems.append(Problem(file, f"tests ({outcome.name})", outcome.detail))
         except ContentError as exc:

@@ -187,15 +187,18 @@ def test_impossible_travel_speed_distance_and_baseline():
         },
     }
     r = compile_rule(body)
-    assert len(r.evaluate([geo(0, 40.71, -74.0, "New York"), geo(30 * MIN, 35.68, 139.65, "Tokyo")])) == 1
-    assert r.evaluate([geo(0, 40.71, -74.0, "New York"), geo(20 * 3600_000, 35.68, 139.65, "Tokyo")]) == []
-    assert r.evaluate([geo(0, 40.71, -74.0, "New York"), geo(MIN, 39.95, -75.16, "Philadelphia")]) == []  # < 500 km
+    learned = [geo(-2 * DAY, 40.71, -74.0, "New York")]  # the user's 24 hours of learning are over
+    assert len(r.evaluate([*learned, geo(0, 40.71, -74.0, "New York"), geo(30 * MIN, 35.68, 139.65, "Tokyo")])) == 1
+    assert r.evaluate([*learned, geo(0, 40.71, -74.0, "New York"), geo(20 * 3600_000, 35.68, 139.65, "Tokyo")]) == []
+    assert r.evaluate([*learned, geo(MIN, 39.95, -75.16, "Philadelphia")]) == []  # < 500 km
     back_home = [
-        geo(0, 40.71, -74.0, "New York"),
+        *learned,
         geo(DAY, 35.68, 139.65, "Tokyo"),
         geo(DAY + 30 * MIN, 40.71, -74.0, "New York"),
     ]
     assert r.evaluate(back_home) == []  # New York is a baseline location of the user
+    body["options"]["impossibleTravelOptions"] = {"baselineUserLocations": False}
+    assert len(compile_rule(body).evaluate(back_home)) == 1  # without the baseline, returning home is travel too
     assert 10_800 < haversine_km(40.71, -74.0, 35.68, 139.65) < 10_900
 
 
@@ -250,6 +253,42 @@ def test_impossible_travel_speed_distance_and_baseline():
         ({"cases": [{"name": "x", "status": "high", "condition": "a >"}]}, "ends too early"),
         ({"cases": [{"name": "x", "status": "severe", "condition": "a > 1"}]}, "status 'severe'"),
         ({"queries": [{"name": "a", "query": "source:zoom_activity_logs", "aggregation": "sum"}]}, "aggregation 'sum'"),
+        (
+            {
+                "options": {
+                    "detectionMethod": "sequence_detection",
+                    "evaluationWindow": 0,
+                    "keepAlive": 0,
+                    "maxSignalDuration": 0,
+                }
+            },
+            "detectionMethod 'sequence_detection'",
+        ),
+        (
+            {
+                "options": {
+                    "detectionMethod": "threshold",
+                    "evaluationWindow": 0,
+                    "keepAlive": 0,
+                    "maxSignalDuration": 0,
+                    "decreaseCriticalityBasedOnEnv": True,
+                }
+            },
+            "options.decreaseCriticalityBasedOnEnv is not supported",
+        ),
+        (
+            {
+                "options": {
+                    "detectionMethod": "threshold",
+                    "evaluationWindow": 0,
+                    "keepAlive": 0,
+                    "maxSignalDuration": 0,
+                    "newValueOptions": {"forgetAfter": 7},
+                }
+            },
+            "options.newValueOptions applies to detectionMethod new_value only",
+        ),
+        ({"type": "signal_correlation"}, "compile_correlation"),
     ],
 )
 def test_malformed_rules_are_refused_naming_the_field(change, message):

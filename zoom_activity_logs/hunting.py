@@ -95,7 +95,7 @@ def hunt_files(files, rules=None, since=None, until=None, geoip_db=None, events_
         raise UsageError(str(exc)) from None
     except Stopped as exc:
         raise HuntStopped(str(exc)) from None
-    return findings, hunt.stats, len(hunt.compiled)
+    return findings, hunt.stats, len(hunt.rules)
 
 
 class StdoutClosed(CollectorError):
