@@ -77,10 +77,10 @@ def main() -> int:
     args = parser.parse_args()
     print(f"machine: {platform.platform()}, {os.cpu_count()} cores, Python {platform.python_version()}", flush=True)
     started = time.perf_counter()
-    benign, networks, user_days, _ = org_lines(
-        OrgSpec(people=args.people, days=args.days, seed=args.seed, attacks=False)
-    )
-    attacked, _, _, steps = org_lines(OrgSpec(people=args.people, days=args.days, seed=args.seed, attacks=True))
+    benign, _, user_days, _ = org_lines(OrgSpec(people=args.people, days=args.days, seed=args.seed, attacks=False))
+    # one GeoIP table for both runs, as one GeoIP database covers every address: the
+    # attacked organisation's (it adds the attackers' networks)
+    attacked, networks, _, steps = org_lines(OrgSpec(people=args.people, days=args.days, seed=args.seed, attacks=True))
     n_benign, n_attacked = benign.count(b"\n"), attacked.count(b"\n")
     print(
         f"organisation: {args.people} people, {args.days} days, seed {args.seed}: "

@@ -340,7 +340,10 @@ class CompiledRule:
     # -- evaluation -------------------------------------------------------------------
     def evaluate(self, events: list[dict]) -> list[Signal]:
         run = self.start()
-        for event in sorted(events, key=lambda e: e.get("timestamp", 0)):
+        ordered = sorted(events, key=lambda e: e.get("timestamp", 0))
+        if ordered:
+            run.created(ordered[0].get("timestamp", 0))
+        for event in ordered:
             run.push(event)
         return run.signals
 
@@ -373,11 +376,19 @@ class Evaluation:
         self._open: dict[tuple, Signal] = {}
         self._step = {"new_value": self._new_value, "impossible_travel": self._travel}.get(rule.method, self._threshold)
         self._recent: dict[tuple, _Bucket] = {}  # threshold: (query, group) -> events in the window
-        self._start = None  # new_value: first event seen
+        self._start: int | None = None  # new_value: the rule's creation (see `created`)
+        self._learned_any = False  # new_value: its first value is always learned
         self._seen: dict[tuple, dict] = {}  # new_value: group -> value -> last seen
         self._occurrences: dict[tuple, int] = {}  # new_value, learningMethod threshold: group -> events
         self._previous: dict[tuple, tuple] = {}  # travel: group -> (ts, lat, lon, place)
         self._users: dict[tuple, _TravelBaseline] = {}  # travel with baselineUserLocations
+
+    def created(self, ts: int) -> None:
+        """The rule exists from `ts` on: new_value's learning period runs from here, as it
+        runs from a rule's creation in Datadog, not from the first log its query matches
+        (a hosting network first used on day 9 is new after 7 days of learning)."""
+        if self._start is None:
+            self._start = ts
 
     def push(self, event: dict, matched: set | None = None) -> None:
         """Feed the next event; events must come in time order. `matched`: the names
@@ -459,8 +470,9 @@ class Evaluation:
             return None
         case_name, status, _ = rule.cases[0]
         ts = event.get("timestamp", 0)
-        first = self._start is None
-        self._start = ts if first else self._start
+        first = not self._learned_any
+        self._learned_any = True
+        self._start = ts if self._start is None else self._start
         values = self._seen.setdefault(group, {})
         key = _hashable(value)
         last = values.get(key)
@@ -470,8 +482,8 @@ class Evaluation:
             self._occurrences[group] = seen + 1
             if seen < rule.learning_threshold:
                 return None  # the group's first occurrences are learned
-        elif first or ts - self._start < rule.learning_ms:
-            return None  # the rule's learning period (its first value at least)
+        elif (first and not rule.learning_ms) or ts - self._start < rule.learning_ms:
+            return None  # the rule's learning period (learningDuration 0: its first value)
         if last is None or ts - last > rule.forget_ms:
             return [(group + (key,), ts, event, case_name, status)]
         return None

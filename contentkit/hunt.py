@@ -450,7 +450,13 @@ class Hunt:
         return findings
 
     def _evaluate(self, runs, events, on_event) -> dict[str, list[Signal]]:
+        created = False
         for event, matches in events:
+            if not created:
+                # the rules exist from the first record on: new_value learns from there
+                created = True
+                for _, run in runs:
+                    run.created(event.get("timestamp", 0))
             self.stats.events_processed += 1
             if on_event:
                 on_event(event)

@@ -140,7 +140,12 @@ def hunt(lines: bytes, networks: Iterable[dict], workers: int | None = None) -> 
 
 
 def _entities(finding: Finding) -> set[str]:
-    return {str(v).lower() for v in finding.signal.group.values()}
+    """Who a signal is about: its group-by values, and the users of its samples (a
+    new-value rule over the whole account groups by the new value, not by the user)."""
+    s = finding.signal
+    out = {str(v).lower() for v in s.group.values()}
+    out |= {str(x["usr.email"]).lower() for x in s.samples if isinstance(x, dict) and x.get("usr.email")}
+    return out
 
 
 def match_steps(findings: list[Finding], steps: Iterable[Any]) -> tuple[list[StepResult], set[int]]:

@@ -174,7 +174,9 @@ def test_streaming_evaluation_equals_the_batch_engine():
             events = process_logs(expand_test_logs(case["logs"]), packs)
             batch = compiled.evaluate(events)
             run = compiled.start()
-            for e in sorted(events, key=lambda e: e.get("timestamp", 0)):
+            ordered = sorted(events, key=lambda e: e.get("timestamp", 0))
+            run.created(ordered[0]["timestamp"])  # as hunt does: the rule exists from the first record
+            for e in ordered:
                 run.push(e)
             assert [(s.status, s.group, s.first_seen) for s in run.signals] == [
                 (s.status, s.group, s.first_seen) for s in batch
