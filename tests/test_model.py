@@ -68,7 +68,9 @@ def test_every_content_file_loads_into_the_model_and_back_unchanged():
     dashboards = load_dashboards(ROOT, problems)
     assert problems == []
     for rule in rules:
-        assert isinstance(rule.model, model.RuleFile) and rule.model.to_dict() == rule.data, rule.id
+        assert isinstance(rule.model, (model.RuleFile, model.SignalRuleFile)) and rule.model.to_dict() == rule.data, (
+            rule.id
+        )
     for pack in packs:
         source = yaml.safe_load((pack.directory / "pipeline.yaml").read_text("utf-8"))
         assert pack.model is not None and pack.model.to_dict() == source

@@ -24,7 +24,14 @@ def test_the_pack_has_at_least_30_rules():
 
 @pytest.fixture(scope="module")
 def outcomes():
-    return {rule.id: {o.name: o for o in run_rule_tests(rule, PACKS, rule_body(rule))} for rule in RULES}
+    bodies = {rule.id: rule_body(rule) for rule in RULES}
+    return {
+        rule.id: {
+            o.name: o
+            for o in run_rule_tests(rule, PACKS, bodies[rule.id], {rid: bodies[rid] for rid in rule.referenced})
+        }
+        for rule in RULES
+    }
 
 
 @pytest.mark.parametrize("rule,test_name", CASES, ids=[f"{r.id}: {n}" for r, n in CASES])
@@ -46,7 +53,7 @@ def test_payload_passes_the_official_model_and_datadog_constraints(rule):
         body, (SecurityMonitoringRuleCreatePayload,), ["body"], True, True, Configuration()
     )
     assert not isinstance(model.get_oneof_instance(), UnparsedObject), "the official model rejects the body"
-    assert body["type"] == "log_detection"
+    assert body["type"] == ("signal_correlation" if rule.is_correlation else "log_detection")
     options = body["options"]
     for key in WINDOW_ORDER:
         assert options[key] in WINDOWS, key
@@ -58,7 +65,10 @@ def test_payload_passes_the_official_model_and_datadog_constraints(rule):
     assert any(t.startswith("tactic:TA") for t in tags) and any(t.startswith("technique:T") for t in tags)
     assert f"pack_id:{rule.id}" in tags
     for query in body["queries"]:
-        assert "source:zoom_activity_logs" in query["query"]
+        if rule.is_correlation:  # another rule of the pack, which searches the source
+            assert query["ruleId"] in {r.id for r in RULES if not r.is_correlation}
+        else:
+            assert "source:zoom_activity_logs" in query["query"]
     for section in ("## Goal", "## Strategy", "## Triage and response"):
         assert section in body["message"]
 
