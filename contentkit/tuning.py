@@ -59,6 +59,7 @@ signals are expected, so a correlation rule or a hunt still sees the logs.
 from __future__ import annotations
 
 import ipaddress
+import json
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -197,14 +198,12 @@ def load_tuning(path: Path, rule_ids: Iterable[str], today: date | None = None) 
     if data is None:
         raise TuningError([Problem(file, "", "empty (no YAML document)")])
     data = _dates_to_text(data)
-    import json
-
     validator = jsonschema.Draft202012Validator(json.loads(SCHEMA.read_text("utf-8")))
     broken: set[tuple] = set()  # the entries the schema refuses: not checked further
     for error in sorted(validator.iter_errors(data), key=lambda e: [str(p) for p in e.absolute_path]):
-        path = list(error.absolute_path)
-        problems.append(Problem(file, "/".join(str(p) for p in path) or "(top)", error.message))
-        broken.add(tuple(path[:2]))
+        at = list(error.absolute_path)
+        problems.append(Problem(file, "/".join(str(p) for p in at) or "(top)", error.message))
+        broken.add(tuple(at[:2]))
     if any(len(b) < 2 for b in broken):  # the file's shape is wrong: nothing more to check
         raise TuningError(problems)
     facts: list[Fact] = []

@@ -140,7 +140,7 @@ def remote_suppressions(client: DatadogClient) -> list[dict]:
 def _check_built_suppression(pid: str, body, path: Path) -> dict:
     data = body.get("data") if isinstance(body, dict) else None
     attributes = data.get("attributes") if isinstance(data, dict) else None
-    if not isinstance(attributes, dict) or data.get("type") != SUPPRESSION_TYPE:
+    if not isinstance(data, dict) or not isinstance(attributes, dict) or data.get("type") != SUPPRESSION_TYPE:
         raise ContentError(f"{path}: not a suppression (data.type suppressions, data.attributes); rebuild")
     for name, kind in (("name", str), ("enabled", bool), ("rule_query", str), ("tags", list)):
         if not isinstance(attributes.get(name), kind):
