@@ -38,6 +38,9 @@ DEFAULT_TIMEOUT = 30.0  # seconds one request waits for Datadog's answer (--time
 MAX_RATE_LIMIT_WAIT = 600.0  # seconds: a 429 whose X-RateLimit-Reset asks for longer is refused, not slept through
 ATTEMPTS = 5  # tries of one request through 429s, 5xx and broken connections
 PAGE_SIZE = 100  # the largest page both paged listings serve (ListDashboards `count`, rules `page[size]`)
+# where a paged listing gives its total: Pagination (rules), SecurityMonitoringSuppressionsPageMeta
+RULES_TOTAL = ("total_filtered_count", "total_count")
+SUPPRESSIONS_TOTAL = ("totalCount",)
 MAX_PAGES = 10_000  # a listing longer than this is a server that ignores the paging parameters
 
 EXITS = f"""\
@@ -248,15 +251,18 @@ class DatadogClient:
             raise DatadogError(f"{what or 'GET ' + path} failed: HTTP {status}: {errors_text(body)}")
         return body
 
-    def pages_by_number(self, path: str, what: str, params: dict | None = None) -> list[dict]:
-        """Every item of a `page[size]`/`page[number]` listing (`data`, total in `meta.page`)."""
+    def pages_by_number(
+        self, path: str, what: str, params: dict | None = None, total_keys: tuple[str, ...] = RULES_TOTAL
+    ) -> list[dict]:
+        """Every item of a `page[size]`/`page[number]` listing (`data`, total in `meta.page` under the
+        first of `total_keys` present: RULES_TOTAL for rules, SUPPRESSIONS_TOTAL for suppressions)."""
         items: list[dict] = []
         seen: set[str] = set()
         for number in range(MAX_PAGES):
             query = {**(params or {}), "page[size]": PAGE_SIZE, "page[number]": number}
             body = expect_object(self.get(path, query, what), what, data=list)
             page = _items(body["data"], f"{what} `data`")
-            total = _total(body, what)
+            total = _total(body, what, total_keys)
             _add_page(items, seen, page, what, number)
             if not page or (total is not None and len(items) >= total) or (total is None and len(page) < PAGE_SIZE):
                 return items
@@ -288,14 +294,14 @@ def _add_page(items: list[dict], seen: set[str], page: list[dict], what: str, nu
         raise DatadogAnswerError(f"{what}: page {number} repeats what was read before: the server ignores paging")
 
 
-def _total(body: dict, what: str) -> int | None:
-    """`meta.page.total_filtered_count` (or `total_count`) of a rules listing, if it has one."""
+def _total(body: dict, what: str, keys: tuple[str, ...]) -> int | None:
+    """The total of a listing in `meta.page` (the first of `keys` present), if it has one."""
     meta = body.get("meta")
     page = expect_object(meta, f"{what} `meta`").get("page") if meta is not None else None
     if page is None:
         return None
     page = expect_object(page, f"{what} `meta.page`")
-    for key in ("total_filtered_count", "total_count"):
+    for key in keys:
         if page.get(key) is not None:
             return expect_object(page, f"{what} `meta.page`", **{key: int})[key]
     return None

@@ -6,6 +6,10 @@ POST /api/v1/logs/config/pipelines), DIR/rules/<id>.json (each exactly the body
 of POST /api/v2/security_monitoring/rules) plus DIR/rules/<id>.tests.json (the
 rule's test logs as /rules/test payloads for push_rules.py --test-remote), and
 DIR/dashboards/<name>.json (each exactly the body of POST /api/v1/dashboard).
+A correlation rule (type signal_correlation) is written with the placeholder
+`ruleId: "pack_id:<rule id>"` for each rule it reads (push_rules.py puts the Datadog
+id in). With --tuning FILE, DIR/suppressions/<pack_id>.json: each exactly the body of
+POST /api/v2/security_monitoring/configuration/suppressions (contentkit/tuning.py).
 Reports every content problem, then exits 1.
 """
 
@@ -25,7 +29,9 @@ from contentkit.load import (
     pipeline_body,
     rule_body,
 )
+from contentkit.push import correlation_payload, is_correlation
 from contentkit.rule_tests import remote_test_payloads
+from contentkit.tuning import TuningError, compile_suppressions, load_tuning
 from contentkit.validate import refuse_invalid
 
 
@@ -36,8 +42,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--update-lock", action="store_true", help="bump the version of changed content and rewrite content.lock.json"
     )
+    parser.add_argument(
+        "--tuning", metavar="FILE", help="also write FILE's facts as suppression rules (DIR/suppressions/)"
+    )
     parser.add_argument("--root", default=str(ROOT), help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
+    if args.tuning and not args.out:
+        parser.error("--tuning FILE needs --out DIR")
     # every check of validate.py first (not the version lock when it is being updated):
     # a bad query or attribute must never reach a written payload
     if refuse_invalid(Path(args.root), lock=not args.update_lock):
@@ -62,6 +73,18 @@ def main(argv: list[str] | None = None) -> int:
         target = Path(args.root) / "docs" / "detections.md"
         target.write_text(detections_markdown(rules), "utf-8")
         print(f"wrote {target}")
+    suppressions: dict = {}
+    if args.tuning:
+        try:
+            tuning = load_tuning(Path(args.tuning), [r.id for r in rules])
+        except TuningError as exc:
+            for problem in exc.problems:
+                print(f"error: {problem}", file=sys.stderr)
+            print(f"error: {len(exc.problems)} problem(s) in {args.tuning}", file=sys.stderr)
+            return 1
+        for line in tuning.warnings:
+            print(f"warning: {line}", file=sys.stderr)
+        suppressions = compile_suppressions(tuning)
     if not args.out:
         if not (args.update_docs or args.update_lock):
             parser.error("--out DIR is required (or --update-docs / --update-lock)")
@@ -78,10 +101,23 @@ def main(argv: list[str] | None = None) -> int:
             rules_out.mkdir(parents=True, exist_ok=True)
             for rule in rules:
                 target = rules_out / f"{rule.id}.json"
-                target.write_text(json.dumps(rule_body(rule), indent=2, ensure_ascii=False) + "\n", "utf-8")
+                body = rule_body(rule)
+                if is_correlation(body):
+                    body = correlation_payload(rule.id, body)
+                target.write_text(json.dumps(body, indent=2, ensure_ascii=False) + "\n", "utf-8")
+                if is_correlation(body):
+                    continue  # its inputs are other rules' signals: no /rules/test logs
                 tests = remote_test_payloads(rule, packs)
                 (rules_out / f"{rule.id}.tests.json").write_text(json.dumps(tests, indent=2) + "\n", "utf-8")
             print(f"wrote {len(rules)} rules to {rules_out}")
+        if args.tuning:
+            sup_out = Path(args.out) / "suppressions"
+            sup_out.mkdir(parents=True, exist_ok=True)
+            for stale in sup_out.glob("*.json"):  # an entry gone from the file is gone from the build
+                stale.unlink()
+            for pid, body in suppressions.items():
+                (sup_out / f"{pid}.json").write_text(json.dumps(body, indent=2, ensure_ascii=False) + "\n", "utf-8")
+            print(f"wrote {len(suppressions)} suppressions to {sup_out}")
         if dashboards:
             dash_out = Path(args.out) / "dashboards"
             dash_out.mkdir(parents=True, exist_ok=True)

@@ -12,7 +12,14 @@ Paging is as the OpenAPI description says:
   larger one is a 400) and `page[number]` (from 0), with `meta.page.total_count`;
 - GET /api/v1/dashboard: `count` (default 100; it serves at most 100 at a time) and
   `start` (an offset); no total;
-- GET /api/v1/logs/config/pipelines and the pipeline order: the whole list, no paging.
+- GET /api/v1/logs/config/pipelines and the pipeline order: the whole list, no paging;
+- GET /api/v2/security_monitoring/configuration/suppressions: `page[size]` (default -1: "return
+  all items") and `page[number]`, with `meta.page.totalCount` (SecurityMonitoringSuppressionsPageMeta).
+
+Suppressions are JSON:API objects (`data`: `id`, `type: suppressions`, `attributes`); an update
+(PATCH) changes the attributes it carries, and a date sent as null is removed, as
+UpdateSecurityMonitoringSuppression says. A signal correlation rule whose query reads a ruleId the
+fake does not hold is refused (400), so a placeholder never passes for an id.
 
 Faults (`inject`) answer the next matching request(s) with a 429 (any reset), a 5xx,
 an HTML page, a truncated JSON body, any JSON, or no answer at all (`hang`).
@@ -26,6 +33,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlparse
 
 RULES = "/api/v2/security_monitoring/rules"
+SUPPRESSIONS = "/api/v2/security_monitoring/configuration/suppressions"
 PIPELINES = "/api/v1/logs/config/pipelines"
 ORDER = "/api/v1/logs/config/pipeline-order"
 DASHBOARDS = "/api/v1/dashboard"
@@ -61,9 +69,21 @@ def _int_param(query: dict, name: str, default: int) -> int:
     return value
 
 
+def _int_param_signed(query: dict, name: str, default: int) -> int:
+    raw = query.get(name, [str(default)])[0]
+    try:
+        value = int(raw)
+    except ValueError:
+        raise BadRequest(f"{name}: {raw!r} is not an integer") from None
+    if value < -1 or value == 0:
+        raise BadRequest(f"{name} must be -1 (all) or positive")
+    return value
+
+
 class FakeDatadog:
     def __init__(self, port: int = 0):
         self.rules: dict[str, dict] = {}
+        self.suppressions: dict[str, dict] = {}  # id -> SecurityMonitoringSuppression
         self.next_id = 1
         self.fail_next_429 = False
         self.pipelines: dict[str, dict] = {}
@@ -99,10 +119,9 @@ class FakeDatadog:
             self.next_id += 1
         before = self.rules.get(rule_id, {})
         merged = {**before, **body}
-        queries = [
-            {"dataSource": "logs", "hasOptionalGroupByFields": False, "metrics": [], **q}
-            for q in merged.get("queries", [])
-        ]
+        signal = merged.get("type") == "signal_correlation"
+        added = {"metrics": []} if signal else {"dataSource": "logs", "hasOptionalGroupByFields": False, "metrics": []}
+        queries = [{**added, **q} for q in merged.get("queries", [])]
         rule = {
             **merged,
             "queries": queries,
@@ -118,6 +137,22 @@ class FakeDatadog:
         }
         self.rules[rule_id] = rule
         return rule
+
+    def seed_suppression(self, body: dict) -> str:
+        """Store a create body (SecurityMonitoringSuppressionCreateRequest); its id."""
+        sid = f"sup-{self.next_id:03d}"
+        self.next_id += 1
+        attributes = {
+            **body["data"]["attributes"],
+            "creation_date": 1764000000000,
+            "update_date": 1764000000000,
+            "creator": {"handle": "ci@example.com", "name": "CI"},
+            "updater": {"handle": "ci@example.com", "name": "CI"},
+            "editable": True,
+            "version": 1,
+        }
+        self.suppressions[sid] = {"id": sid, "type": "suppressions", "attributes": attributes}
+        return sid
 
     def seed_pipeline(self, body: dict) -> str:
         pid = f"pl-{len(self.pipelines) + 1:03d}"
@@ -210,6 +245,9 @@ class FakeDatadog:
                 "meta": {"page": {"total_count": len(items), "total_filtered_count": len(items)}},
             }
         if path == RULES and method == "POST":
+            missing = self._unknown_rule_ids(body)
+            if missing:
+                return 400, {"errors": [f"Invalid rule configuration: unknown ruleId {missing[0]}"]}
             return 200, self._store(body)
         if path == RULES + "/validation" and method == "POST":
             if "INVALID" in body.get("name", ""):
@@ -224,9 +262,49 @@ class FakeDatadog:
             if rule_id not in self.rules:
                 return 404, {"errors": ["Not found"]}
             if method == "PUT":
+                missing = self._unknown_rule_ids(body)
+                if missing:
+                    return 400, {"errors": [f"Invalid rule configuration: unknown ruleId {missing[0]}"]}
                 return 200, self._store(body, rule_id)
             if method == "DELETE":
                 del self.rules[rule_id]
+                return 204, None
+        return None
+
+    def _unknown_rule_ids(self, body: dict) -> list[str]:
+        if body.get("type", "signal_correlation") != "signal_correlation":
+            return []
+        return [q["ruleId"] for q in body.get("queries", []) if "ruleId" in q and q["ruleId"] not in self.rules]
+
+    def _suppressions(self, method, path, query, body):
+        if path == SUPPRESSIONS and method == "GET":
+            size = _int_param_signed(query, "page[size]", -1)
+            number = _int_param(query, "page[number]", 0)
+            items = list(self.suppressions.values())
+            page = items if size == -1 else items[number * size : (number + 1) * size]
+            meta = {"page": {"totalCount": len(items), "pageSize": size, "pageNumber": number}}
+            return 200, {"data": page, "meta": meta}
+        if path == SUPPRESSIONS and method == "POST":
+            return 200, {"data": self.suppressions[self.seed_suppression(body)]}
+        if path == SUPPRESSIONS + "/validation" and method == "POST":
+            if "INVALID" in body["data"]["attributes"].get("name", ""):
+                return 400, {"errors": ["invalid suppression query"]}
+            return 204, None
+        if path.startswith(SUPPRESSIONS + "/"):
+            sid = path.rsplit("/", 1)[1]
+            if sid not in self.suppressions:
+                return 404, {"errors": ["Not found"]}
+            if method == "PATCH":
+                attributes = self.suppressions[sid]["attributes"]
+                for key, value in body["data"]["attributes"].items():
+                    if value is None:
+                        attributes.pop(key, None)  # "If set to null, the ... date is removed"
+                    else:
+                        attributes[key] = value
+                attributes["version"] += 1
+                return 200, {"data": self.suppressions[sid]}
+            if method == "DELETE":
+                del self.suppressions[sid]
                 return 204, None
         return None
 
@@ -284,7 +362,7 @@ class FakeDatadog:
             def _route(self, method):
                 url = urlparse(self.path)
                 query = parse_qs(url.query)
-                body = self._body() if method in ("POST", "PUT") else None
+                body = self._body() if method in ("POST", "PUT", "PATCH") else None
                 fake.log.append({"method": method, "path": url.path, "query": query, "body": body})
                 if self.headers.get("DD-API-KEY") != API_KEY or self.headers.get("DD-APPLICATION-KEY") != APP_KEY:
                     return self._send(403, {"errors": ["Forbidden"]})
@@ -295,7 +373,7 @@ class FakeDatadog:
                 if fault is not None and fault["kind"] != "truncated":
                     return self._apply(fault, 200, None)
                 try:
-                    for part in (fake._dashboards, fake._pipelines, fake._rules):
+                    for part in (fake._dashboards, fake._pipelines, fake._suppressions, fake._rules):
                         handled = part(method, url.path, query, body)
                         if handled is not None:
                             break
@@ -315,6 +393,9 @@ class FakeDatadog:
 
             def do_PUT(self):
                 self._route("PUT")
+
+            def do_PATCH(self):
+                self._route("PATCH")
 
             def do_DELETE(self):
                 self._route("DELETE")

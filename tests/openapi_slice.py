@@ -41,6 +41,15 @@ OPERATIONS = {
         ("/api/v2/security_monitoring/rules/test", "post"),  # TestSecurityMonitoringRule
         ("/api/v2/security_monitoring/rules/{rule_id}", "put"),  # UpdateSecurityMonitoringRule
         ("/api/v2/security_monitoring/rules/{rule_id}", "delete"),  # DeleteSecurityMonitoringRule
+        # ListSecurityMonitoringSuppressions (paged: page[size]/page[number], total in meta.page.totalCount)
+        ("/api/v2/security_monitoring/configuration/suppressions", "get"),
+        ("/api/v2/security_monitoring/configuration/suppressions", "post"),  # CreateSecurityMonitoringSuppression
+        # ValidateSecurityMonitoringSuppression
+        ("/api/v2/security_monitoring/configuration/suppressions/validation", "post"),
+        # UpdateSecurityMonitoringSuppression (JSON:API, partial)
+        ("/api/v2/security_monitoring/configuration/suppressions/{suppression_id}", "patch"),
+        # DeleteSecurityMonitoringSuppression
+        ("/api/v2/security_monitoring/configuration/suppressions/{suppression_id}", "delete"),
     ],
 }
 

@@ -35,6 +35,7 @@ CASSETTES = Path(__file__).parent / "cassettes" / "test_push_rules"
 RULES = "/api/v2/security_monitoring/rules"
 PIPELINES = "/api/v1/logs/config/pipelines"
 DASHBOARDS = "/api/v1/dashboard"
+SUPPRESSIONS = "/api/v2/security_monitoring/configuration/suppressions"
 UPDATE = "SecurityMonitoringRuleUpdatePayload"
 
 
@@ -65,6 +66,11 @@ def test_the_scripts_call_only_operations_of_the_slices():
         ("POST", DASHBOARDS),
         ("GET", f"{DASHBOARDS}/abc-def-ghi"),
         ("PUT", f"{DASHBOARDS}/abc-def-ghi"),
+        ("GET", SUPPRESSIONS),
+        ("POST", SUPPRESSIONS),
+        ("POST", f"{SUPPRESSIONS}/validation"),
+        ("PATCH", f"{SUPPRESSIONS}/sup-001"),
+        ("DELETE", f"{SUPPRESSIONS}/sup-001"),
     ]
     assert [c for c in calls if operation(*c) is None] == []
     assert len(calls) == sum(len(ops) for ops in OPERATIONS.values())
