@@ -301,6 +301,7 @@ class Hunt:
         workers: int | None = None,
         geoip_path: str | None = None,
         stop=None,
+        suppressions=None,
     ):
         problems: list = []
         kwargs = {"problems": problems} if root is None else {"root": root, "problems": problems}
@@ -327,6 +328,8 @@ class Hunt:
         self._geoip_path = geoip_path
         self._root = root
         self.stop = stop  # a threading.Event: set, the run raises Stopped at the next look
+        # contentkit.tuning.Suppressions: the deployment's suppression rules, applied as Datadog does
+        self.suppressions = suppressions
 
     # -- pass 1 -----------------------------------------------------------------------
     def _index(self, buffers: list[tuple[str, Buffer]]):
@@ -463,8 +466,21 @@ class Hunt:
             by_rule: dict[int, set] = {}
             for n, name in matches:
                 by_rule.setdefault(n, set()).add(name)
+            sup = self.suppressions
             for n, names in by_rule.items():
-                runs[n][1].push(event, names)
+                rule_id, run = runs[n]
+                if sup is None:
+                    run.push(event, names)
+                    continue
+                # data_exclusion_query: the rule never sees the log; suppression_query: a signal this
+                # log opens is not generated (CHOICE: it still holds the group's signal open, so the
+                # logs it would have absorbed stay quiet too)
+                if sup.excluded(rule_id, event):
+                    continue
+                before = len(run.signals)
+                run.push(event, names)
+                if len(run.signals) > before and sup.suppressed(rule_id, event, event.get("timestamp", 0)):
+                    del run.signals[before:]
         return {rule_id: run.signals for rule_id, run in runs}
 
 

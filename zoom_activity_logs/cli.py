@@ -52,6 +52,11 @@ def build_parser() -> argparse.ArgumentParser:
         help="JSON lines, or a table (auto: a table when stdout is a terminal)",
     )
     h.add_argument("--events", metavar="FILE", help="also write every normalized event to FILE (NDJSON)")
+    h.add_argument(
+        "--tuning",
+        metavar="FILE",
+        help="apply this tuning file's suppression rules, as push_rules.py --tuning deploys them",
+    )
 
     e = sub.add_parser("emulator", help="serve an emulated Zoom account on 127.0.0.1 for testing")
     from emulator.cli import add_arguments

@@ -66,7 +66,19 @@ class _EventsFile:
         raise OutputClosed(f"--events: cannot write {self.path}: {exc.strerror or exc}") from None
 
 
-def hunt_files(files, rules=None, since=None, until=None, geoip_db=None, events_path=None, stdin=None, stop=None):
+def _suppressions(path: str):
+    """The tuning file's suppression rules, as push_rules.py deploys them (contentkit.tuning)."""
+    from pathlib import Path
+
+    from contentkit.load import load_rules
+    from contentkit.tuning import Suppressions
+
+    return Suppressions.from_file(Path(path), [r.id for r in load_rules()])
+
+
+def hunt_files(
+    files, rules=None, since=None, until=None, geoip_db=None, events_path=None, stdin=None, stop=None, tuning=None
+):
     """(findings, stats): the library call behind `hunt` and `demo`."""
     from contentkit.hunt import Hunt, Inputs, Stopped, parse_bound
 
@@ -83,6 +95,7 @@ def hunt_files(files, rules=None, since=None, until=None, geoip_db=None, events_
             until_ms=until_ms,
             geoip_path=geoip_db,
             stop=stop,
+            suppressions=_suppressions(tuning) if tuning else None,
         )
         with Inputs(files or ["-"], stdin or sys.stdin.buffer, stop=stop) as inputs:
             out = _EventsFile(events_path) if events_path else None
@@ -128,7 +141,7 @@ def run_hunt(args, stop=None) -> int:
     if sys.stdout is None:  # say so before the work, not after it
         raise StdoutClosed()
     findings, stats, rules = hunt_files(
-        args.files, args.rules, args.since, args.until, args.geoip_db, args.events, stop=stop
+        args.files, args.rules, args.since, args.until, args.geoip_db, args.events, stop=stop, tuning=args.tuning
     )
     table = args.format == "table" or (args.format == "auto" and sys.stdout.isatty())
     if table:
