@@ -10,7 +10,8 @@ GeoIP table, and prints, as Markdown for docs/detections.md:
 - each attack step, the signals raised on its entity while it was happening.
 
     python benchmarks/precision.py                          # 300 people, 42 days, seed 1
-    python benchmarks/precision.py --people 60 --days 42 --seed 2 --json out.json
+    python benchmarks/precision.py --json docs/precision.json   # the figures docs/detections.md shows
+    python benchmarks/precision.py --people 60 --days 42 --seed 2
 
 Exit status 1 when the goal is missed (a benign signal of medium or above, more than
 one low per 1,000 user-days, an attack step without a signal of low or above).
@@ -91,7 +92,13 @@ def main() -> int:
     print(f"measured in {time.perf_counter() - started:.1f} s\n")
     print(markdown(m))
     if args.json:
-        Path(args.json).write_text(json.dumps(m.as_json(), indent=1))
+        figures = m.as_json()
+        figures["command"] = "python benchmarks/precision.py " + " ".join(
+            f"--{k} {getattr(args, k)}" for k in ("people", "days", "seed")
+        )
+        figures["machine"] = f"{os.cpu_count()} cores, Linux x86_64, CPython {platform.python_version()}"
+        figures["organisation"] = f"{args.people} people over {args.days} days (emulator.orgsim, seed {args.seed})"
+        Path(args.json).write_text(json.dumps(figures, indent=1) + "\n")
     problems = m.problems()
     for p in problems:
         print(f"goal missed: {p}", file=sys.stderr)

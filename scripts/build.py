@@ -68,10 +68,10 @@ def main(argv: list[str] | None = None) -> int:
         rules = load_rules(Path(args.root), problems)
         dashboards = load_dashboards(Path(args.root), problems)
     if args.update_docs:
-        from contentkit.docs import detections_markdown
+        from contentkit.docs import detections_markdown, load_precision
 
         target = Path(args.root) / "docs" / "detections.md"
-        target.write_text(detections_markdown(rules), "utf-8")
+        target.write_text(detections_markdown(rules, load_precision(args.root)), "utf-8")
         print(f"wrote {target}")
     suppressions: dict = {}
     if args.tuning:
