@@ -39,6 +39,14 @@ EXPECTED = {
     "zoom-privilege-grant-then-security-weakened": VICTIM,
     "zoom-recording-deletion-burst": VICTIM,
     "zoom-third-party-sign-in-method-enabled": VICTIM,
+    "zoom-recording-deletion-trickle": VICTIM,
+    # context (info) and the correlation rules that escalate it (issue 14)
+    "zoom-sign-in-first-web-client": VICTIM,
+    "zoom-sign-in-from-new-network": VICTIM,
+    "zoom-first-seen-operator-admin-change": VICTIM,
+    "zoom-risk-web-sign-in-from-new-network": VICTIM,
+    "zoom-risk-unusual-sign-in-then-admin-change": VICTIM,
+    "zoom-risk-new-operator-weakens-security": VICTIM,
 }
 
 
