@@ -10,6 +10,7 @@ from __future__ import annotations
 import difflib
 import json
 import sys
+from collections.abc import Collection
 from dataclasses import dataclass
 
 from .errors import ContentError
@@ -129,11 +130,12 @@ def is_correlation(body: dict) -> bool:
     return body.get("type") == SIGNAL_CORRELATION
 
 
-def correlation_payload(pack_id: str, body: dict) -> dict:
+def correlation_payload(pack_id: str, body: dict, pack_ids: Collection[str] = ()) -> dict:
     """A SecurityMonitoringSignalRuleCreatePayload from a rule body of type signal_correlation whose
     queries name the rules they correlate with `rule: <rule id of this pack>`: each becomes
     `ruleId: "pack_id:<rule id>"` (PLACEHOLDER), which push replaces with the deployed rule's id.
-    A query already holding a `ruleId` keeps it (a placeholder, or a Datadog rule's own id)."""
+    So does a `ruleId` that is one of `pack_ids` (contentkit.load.rule_body writes the referenced
+    rule's pack id there); any other `ruleId` is kept (a placeholder, or a Datadog rule's own id)."""
     from .datadog_api import schema_fields
 
     allowed = schema_fields("v2", "SecurityMonitoringSignalRuleQuery")
@@ -148,6 +150,8 @@ def correlation_payload(pack_id: str, body: dict) -> dict:
             if "ruleId" in query:
                 raise ContentError(f"{pack_id}: queries/{i}: give `rule` or `ruleId`, not both")
             out = {"ruleId": PLACEHOLDER + query["rule"], **out}
+        elif out.get("ruleId") in pack_ids:
+            out["ruleId"] = PLACEHOLDER + out["ruleId"]
         if "ruleId" not in out:
             raise ContentError(f"{pack_id}: queries/{i}: no `rule` (the id of the rule whose signals it reads)")
         unknown = sorted(set(out) - allowed)

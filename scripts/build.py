@@ -103,7 +103,7 @@ def main(argv: list[str] | None = None) -> int:
                 target = rules_out / f"{rule.id}.json"
                 body = rule_body(rule)
                 if is_correlation(body):
-                    body = correlation_payload(rule.id, body)
+                    body = correlation_payload(rule.id, body, {r.id for r in rules})
                 target.write_text(json.dumps(body, indent=2, ensure_ascii=False) + "\n", "utf-8")
                 if is_correlation(body):
                     continue  # its inputs are other rules' signals: no /rules/test logs

@@ -107,22 +107,22 @@ def local_rules(root: Path, directory: str | None) -> tuple[dict, dict]:
             if path.name.endswith(".tests.json"):
                 continue
             pid = path.stem
-            body = _check_built_rule(pid, _read_json(path, directory), path)
-            bodies[pid] = correlation_payload(pid, body) if is_correlation(body) else body
+            bodies[pid] = _check_built_rule(pid, _read_json(path, directory), path)
             test_path = folder / f"{pid}.tests.json"
             if test_path.exists():
                 tests[pid] = _check_built_tests(_read_json(test_path, directory), test_path)
         if not bodies:
             raise ContentError(f"--dir {directory}: no rules/*.json ({hint})")
-        return bodies, tests
+        return {p: correlation_payload(p, b, bodies) if is_correlation(b) else b for p, b in bodies.items()}, tests
     if refuse_invalid(root):  # every check of validate.py before anything is sent
         raise SystemExit(1)
     rules = load_rules(root)
     packs = load_pipelines(root)
+    ids = {r.id for r in rules}
     bodies = {}
     for r in rules:
         body = rule_body(r)
-        bodies[r.id] = correlation_payload(r.id, body) if is_correlation(body) else body
+        bodies[r.id] = correlation_payload(r.id, body, ids) if is_correlation(body) else body
     return bodies, {r.id: remote_test_payloads(r, packs) for r in rules if not is_correlation(bodies[r.id])}
 
 

@@ -231,6 +231,21 @@ def response_problems(sent: Sent, answer: Answer) -> list[str]:
     return []
 
 
+def without_update_oneof_quirk(problems: list[str]) -> list[str]:
+    """All but one quirk of Datadog's published contract: the rule update's `queries` items are
+    SecurityMonitoringRuleQuery, a oneOf of the standard and the signal query, both open objects
+    with no required field in common, so a signal correlation query is "valid under each of" them
+    as published (datadog-api-client reads it as the signal query; the strict check, every object
+    closed, passes it)."""
+    return [
+        p
+        for p in problems
+        if not (
+            p.startswith("PUT /api/v2/security_monitoring/rules/") and "(published)" in p and "valid under each of" in p
+        )
+    ]
+
+
 class Recorder:
     """Every request sent through httpx.Client while installed, with its answer."""
 

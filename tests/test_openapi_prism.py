@@ -111,7 +111,7 @@ def send(prism: dict[str, str], sent: Sent) -> httpx.Response:
 @pytest.mark.slow
 def test_prism_accepts_every_built_payload(prism):
     refused = []
-    for sent in built_requests():
+    for sent in built_requests(ambiguous=False):  # not the published oneOf quirk (openapi_contract)
         response = send(prism, sent)
         if response.status_code >= 400:
             refused.append(f"{sent.line()}: {response.status_code} {response.text[:500]}")

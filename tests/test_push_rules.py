@@ -263,7 +263,12 @@ def test_every_site_has_its_api_host_and_a_bad_site_is_named():
 def test_the_repository_rules_build_into_local_bodies():
     bodies, tests = push_rules.local_rules(ROOT, None)
     assert len(bodies) >= 30 and all(f"pack_id:{pid}" in b["tags"] for pid, b in bodies.items())
-    assert all(tests[pid] for pid in bodies)
+    correlations = {pid for pid, b in bodies.items() if b["type"] == "signal_correlation"}
+    assert all(tests[pid] for pid in bodies if pid not in correlations)
+    assert correlations and not correlations & set(tests)  # a correlation rule reads signals: no test logs
+    for pid in correlations:  # every rule it reads is a placeholder for a log rule of the pack
+        refs = [q["ruleId"] for q in bodies[pid]["queries"]]
+        assert all(r.startswith("pack_id:") and bodies[r[8:]]["type"] == "log_detection" for r in refs), refs
 
 
 def test_no_cassette_holds_a_key():
