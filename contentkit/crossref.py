@@ -38,9 +38,18 @@ _OLD_CATEGORIES = {"authentication", "iam", "configuration", "data", "collaborat
 _VARIABLE = re.compile(r"\{\{\s*@([A-Za-z0-9_.\-]+)\s*\}\}")
 
 
+# Written on logs by Datadog Cloud SIEM's threat intelligence enrichment, not by a pipeline: rules may
+# read them (https://docs.datadoghq.com/security/cloud_siem/triage_and_investigate/investigate_security_signals/,
+# "threat intelligence": @threat_intel.indicators_matched, @threat_intel.results.category such as tor,
+# @threat_intel.results.intention malicious / suspicious / benign). docs/attributes.md lists them.
+DATADOG_ENRICHMENT = frozenset(
+    {"threat_intel.indicators_matched", "threat_intel.results.category", "threat_intel.results.intention"}
+)
+
+
 class Known:
     def __init__(self, packs: list[PipelinePack]):
-        self.attributes = set(ZOOM_FIELDS) | RESERVED
+        self.attributes = set(ZOOM_FIELDS) | RESERVED | DATADOG_ENRICHMENT
         self.classification: dict[str, set[str]] = {}
         for pack in packs:
             self.attributes |= compile_pipeline(pack.definition).produced_attributes()

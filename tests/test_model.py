@@ -85,7 +85,7 @@ def test_a_wrong_keep_alive_is_one_line_naming_the_file_and_the_field(repo):
     edit(repo / "siem_rules" / "zoom-mass-user-deletion.yaml", "keepAlive: 3600", "keepAlive: 300")
     problems = [str(p) for p in validate_all(repo, lock=False)]
     assert problems == [
-        "siem_rules/zoom-mass-user-deletion.yaml: options/keepAlive: 300 is below evaluationWindow 600 "
+        "siem_rules/zoom-mass-user-deletion.yaml: options/keepAlive: 300 is below evaluationWindow 3600 "
         "(evaluationWindow <= keepAlive <= maxSignalDuration)"
     ]
 
@@ -103,7 +103,7 @@ def test_every_window_order_error_is_reported_before_failing(repo):
     assert result.returncode == 1 and "Traceback" not in result.stderr
     errors = [line for line in result.stderr.splitlines() if "options" in line]
     assert errors == [
-        "error: siem_rules/zoom-mass-user-deletion.yaml: options/keepAlive: 300 is below evaluationWindow 600 "
+        "error: siem_rules/zoom-mass-user-deletion.yaml: options/keepAlive: 300 is below evaluationWindow 3600 "
         "(evaluationWindow <= keepAlive <= maxSignalDuration)",
         "error: siem_rules/zoom-scim-change-burst.yaml: options/maxSignalDuration: 1800 is below keepAlive 3600 "
         "(evaluationWindow <= keepAlive <= maxSignalDuration)",
