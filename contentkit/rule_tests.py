@@ -71,11 +71,20 @@ class TestOutcome:
     signals: list = field(default_factory=list)
 
 
-def run_rule_tests(rule, packs, rule_body: dict, referenced: dict[str, dict] | None = None) -> list[TestOutcome]:
+def run_rule_tests(
+    rule, packs, rule_body: dict, referenced: dict[str, dict] | None = None, suppressions=None
+) -> list[TestOutcome]:
     """Every test of one rule: does it fire (with the expected status and count) or not.
     A signal correlation rule's test logs go to the rules it references (`referenced`:
-    rule id -> API body), and it runs on their signals."""
+    rule id -> API body), and it runs on their signals. `suppressions`
+    (contentkit.tuning.Suppressions): a deployment's tuning applied as hunt applies it, to
+    each rule that runs (its data exclusions before, its signal suppressions after)."""
     from .detect import compile_correlation, compile_rule
+
+    def run(rule_id: str, compiled, events):
+        if suppressions is None:
+            return compiled.evaluate(events)
+        return suppressions.keep_signals(rule_id, compiled.evaluate(suppressions.keep_events(rule_id, events)))
 
     if rule_body.get("type") == "signal_correlation":
         correlation = compile_correlation(rule_body)
@@ -85,9 +94,14 @@ def run_rule_tests(rule, packs, rule_body: dict, referenced: dict[str, dict] | N
         bases = {rid: compile_rule((referenced or {})[rid]) for rid in dict.fromkeys(correlation.rule_ids)}
 
         def evaluate(events):
-            return correlation.correlate({rid: base.evaluate(events) for rid, base in bases.items()})
+            signals = correlation.correlate({rid: run(rid, base, events) for rid, base in bases.items()})
+            return signals if suppressions is None else suppressions.keep_signals(rule.id, signals)
     else:
-        evaluate = compile_rule(rule_body).evaluate
+        compiled = compile_rule(rule_body)
+
+        def evaluate(events):
+            return run(rule.id, compiled, events)
+
     outcomes = []
     for test in rule.model.tests:
         events = process_logs(expand_test_logs(test.logs), packs)

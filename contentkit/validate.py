@@ -148,6 +148,29 @@ def rule_checks(rules: list[Rule], packs: list[PipelinePack], root: Path) -> lis
     return problems
 
 
+def tuning_report(root: Path, tuning_path: Path) -> list[Problem]:
+    """The rule tests that must fire but no longer do under a deployment's tuning file: what
+    the tuning would silence, for its author to confirm (TuningError when the file is bad)."""
+    from .rule_tests import run_rule_tests
+    from .tuning import Suppressions
+
+    rules = load_rules(root, [])
+    packs = load_pipelines(root, [])
+    by_id = {rule.id: rule for rule in rules}
+    suppressions = Suppressions.from_file(tuning_path, list(by_id))
+    silenced = []
+    for rule in rules:
+        firing = {t.name for t in rule.model.tests if t.fires}
+        if not firing:
+            continue
+        referenced = {rid: rule_body(by_id[rid]) for rid in rule.referenced}
+        for outcome in run_rule_tests(rule, packs, rule_body(rule), referenced, suppressions):
+            if outcome.name in firing and not outcome.signals:
+                where = f"tests ({outcome.name})"
+                silenced.append(Problem(_rel(rule.path, root), where, "silenced by the tuning file"))
+    return silenced
+
+
 def validate_all(root: Path = ROOT, lock: bool = True) -> list[Problem]:
     from .load import load_dashboards
     from .lock import check, entries, read_lock

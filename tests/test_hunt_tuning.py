@@ -72,3 +72,32 @@ def test_a_bad_tuning_file_is_one_line_and_exit_2(tmp_path):
     assert result.returncode == 2
     lines = result.stderr.decode().strip().splitlines()
     assert len(lines) == 1 and "tuning" in lines[0] and "Traceback" not in lines[0], lines
+
+
+def test_validate_lists_the_rule_tests_a_tuning_file_silences(tmp_path):
+    """The rule tests run with the same suppressions: an egress network silences the firing
+    hosting-provider test (a warning for the tuning's author), a bad file fails in one line."""
+    import subprocess
+    import sys
+
+    from contentkit.load import ROOT as REPO
+
+    tuning = tmp_path / "tuning.yaml"
+    tuning.write_text(
+        "egress_networks:\n  - cidr: 2001:db8:11::/48\n    reason: the proxy\n"
+        "    applies_to: [zoom-sign-in-from-hosting-provider]\n"
+    )
+    run = [sys.executable, str(REPO / "scripts" / "validate.py"), "--tuning", str(tuning)]
+    r = subprocess.run(run, capture_output=True, text=True, timeout=300)
+    assert r.returncode == 0, r.stderr
+    warnings = [line for line in r.stderr.splitlines() if line.startswith("warning:")]
+    # the correlation rule built on it goes quiet too: its base signal is gone
+    assert warnings == [
+        "warning: siem_rules/zoom-risk-hosting-sign-in-then-impossible-travel.yaml: tests (hosting sign-in in "
+        "Amsterdam 20 minutes after New York (impossible travel), same user): silenced by the tuning file",
+        "warning: siem_rules/zoom-sign-in-from-hosting-provider.yaml: tests (a hosting network first seen after "
+        "learning): silenced by the tuning file",
+    ]
+    tuning.write_text("egress_networks:\n  - cidr: 10.0.0.0/33\n    reason: typo\n")
+    r = subprocess.run(run, capture_output=True, text=True, timeout=300)
+    assert r.returncode == 1 and "egress_networks/0/cidr" in r.stderr and "Traceback" not in r.stderr
