@@ -191,13 +191,17 @@ def load_tuning(path: Path, rule_ids: Iterable[str], today: date | None = None) 
         raise TuningError([Problem(file, "", problems[0].message)])
     try:
         data = yaml.load(text, Loader=_loader())
+        data = _dates_to_text(data)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else ""
         raise TuningError([Problem(file, where, f"not valid YAML: {getattr(exc, 'problem', exc)}")]) from None
+    except RecursionError:
+        # a self-referencing alias (`a: &x [*x]`) or thousands of nested lists: not a tuning file
+        too_deep = "not a tuning file: nested too deep (or a self-referencing alias)"
+        raise TuningError([Problem(file, "", too_deep)]) from None
     if data is None:
         raise TuningError([Problem(file, "", "empty (no YAML document)")])
-    data = _dates_to_text(data)
     validator = jsonschema.Draft202012Validator(json.loads(SCHEMA.read_text("utf-8")))
     broken: set[tuple] = set()  # the entries the schema refuses: not checked further
     for error in sorted(validator.iter_errors(data), key=lambda e: [str(p) for p in e.absolute_path]):

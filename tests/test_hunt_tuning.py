@@ -101,3 +101,16 @@ def test_validate_lists_the_rule_tests_a_tuning_file_silences(tmp_path):
     tuning.write_text("egress_networks:\n  - cidr: 10.0.0.0/33\n    reason: typo\n")
     r = subprocess.run(run, capture_output=True, text=True, timeout=300)
     assert r.returncode == 1 and "egress_networks/0/cidr" in r.stderr and "Traceback" not in r.stderr
+
+
+def test_hostile_tuning_files_are_one_line_not_a_traceback(tmp_path):
+    """A self-referencing alias, a wildcard or a backslash in an address (it would end up inside a
+    quoted query) are refused in one line."""
+    for text, expected in (
+        ("egress_networks: &a [*a]\n", "nested too deep"),
+        ("service_accounts:\n  - email: '*@example.com'\n    kind: scim\n    reason: x\n", "service_accounts/0/email"),
+        ("service_accounts:\n  - email: 'a@b.c\\'\n    kind: scim\n    reason: x\n", "service_accounts/0/email"),
+    ):
+        result = _hunt(tmp_path, text)
+        lines = result.stderr.decode().strip().splitlines()
+        assert result.returncode == 2 and len(lines) == 1 and expected in lines[0], lines
