@@ -197,6 +197,22 @@ def compile_condition(text: str, names: set[str]):
 
 
 # -- rules ------------------------------------------------------------------------------
+def compile_cases(rule_name: str, body: dict, names: set[str]) -> list[tuple]:
+    """A rule's cases, in order: (name, status, condition over the query names); log and
+    signal correlation rules alike."""
+    cases = []
+    for i, case in enumerate(body.get("cases") or []):
+        status = case.get("status")
+        if status not in SEVERITIES:
+            raise ContentError(f"rule {rule_name!r}: cases[{i}].status {status!r} is not one of {SEVERITIES}")
+        condition = (case.get("condition") or "").strip()
+        check = compile_condition(condition, names) if condition else (lambda v: True)
+        cases.append((case.get("name", ""), status, check))
+    if not cases:
+        raise ContentError(f"rule {rule_name!r}: cases is empty")
+    return cases
+
+
 def _strip(path: str) -> str:
     return path[1:] if path.startswith("@") else path
 
@@ -296,16 +312,7 @@ class CompiledRule:
         if self.method == "impossible_travel" and self.queries[0].aggregation != "geo_data":
             raise ContentError(f"rule {self.name!r}: queries[0] must use aggregation geo_data")
         names = {q.name for q in self.queries}
-        self.cases = []
-        for i, case in enumerate(body.get("cases") or []):
-            status = case.get("status")
-            if status not in SEVERITIES:
-                raise ContentError(f"rule {self.name!r}: cases[{i}].status {status!r} is not one of {SEVERITIES}")
-            condition = (case.get("condition") or "").strip()
-            check = compile_condition(condition, names) if condition else (lambda v: True)
-            self.cases.append((case.get("name", ""), status, check))
-        if not self.cases:
-            raise ContentError(f"rule {self.name!r}: cases is empty")
+        self.cases = compile_cases(self.name, body, names)
 
     def _new_value_options(self, nv: dict) -> None:
         where = "options.newValueOptions"
@@ -665,16 +672,7 @@ class CorrelationRule(CompiledRule):
         names = {q.name for q in self.queries}
         if len(names) != len(self.queries):
             raise ContentError(f"rule {self.name!r}: query names must differ")
-        self.cases = []
-        for i, case in enumerate(body.get("cases") or []):
-            status = case.get("status")
-            if status not in SEVERITIES:
-                raise ContentError(f"rule {self.name!r}: cases[{i}].status {status!r} is not one of {SEVERITIES}")
-            condition = (case.get("condition") or "").strip()
-            check = compile_condition(condition, names) if condition else (lambda v: True)
-            self.cases.append((case.get("name", ""), status, check))
-        if not self.cases:
-            raise ContentError(f"rule {self.name!r}: cases is empty")
+        self.cases = compile_cases(self.name, body, names)
 
     def correlate(self, signals: dict[str, list[Signal]], max_samples: int = 10) -> list[Signal]:
         """The correlation signals of the referenced rules' signals ({rule id: signals})."""

@@ -156,3 +156,27 @@ def content_copy(root: Path, parts=("pipelines", "siem_rules", "docs")) -> Path:
         shutil.copytree(ROOT / name, root / name, ignore=shutil.ignore_patterns("__pycache__"))
     shutil.copy(ROOT / "content.lock.json", root / "content.lock.json")
     return root
+
+
+def new_value_rule(**options):
+    """A new_value rule per @usr.email on @country with these newValueOptions (engine tests)."""
+    return {
+        "name": "nv",
+        "queries": [
+            {
+                "name": "a",
+                "query": "source:zoom_activity_logs",
+                "aggregation": "new_value",
+                "groupByFields": ["@usr.email"],
+                "metrics": ["@country"],
+            }
+        ],
+        "cases": [{"name": "new", "status": "medium"}],
+        "options": {
+            "detectionMethod": "new_value",
+            "evaluationWindow": 0,
+            "keepAlive": 0,
+            "maxSignalDuration": 0,
+            "newValueOptions": options,
+        },
+    }

@@ -4,6 +4,7 @@ import pytest
 
 from contentkit.detect import compile_condition, compile_rule, haversine_km
 from contentkit.errors import ContentError
+from tests.helpers import new_value_rule
 
 MIN = 60_000
 DAY = 86_400_000
@@ -119,26 +120,7 @@ def test_two_queries_correlate_within_the_window():
 
 
 def test_new_value_learns_then_flags_and_forgets():
-    body = {
-        "name": "nv",
-        "queries": [
-            {
-                "name": "a",
-                "query": "source:zoom_activity_logs",
-                "aggregation": "new_value",
-                "groupByFields": ["@usr.email"],
-                "metrics": ["@country"],
-            }
-        ],
-        "cases": [{"name": "new", "status": "medium"}],
-        "options": {
-            "detectionMethod": "new_value",
-            "evaluationWindow": 0,
-            "keepAlive": 0,
-            "maxSignalDuration": 0,
-            "newValueOptions": {"learningDuration": 7, "forgetAfter": 14},
-        },
-    }
+    body = new_value_rule(learningDuration=7, forgetAfter=14)
     r = compile_rule(body)
     assert r.evaluate([ev(0, country="US"), ev(DAY, country="FR"), ev(8 * DAY, country="US")]) == []
     signals = r.evaluate([ev(0, country="US"), ev(8 * DAY, country="JP")])

@@ -6,6 +6,7 @@ import pytest
 
 from contentkit.detect import compile_rule
 from contentkit.errors import ContentError
+from tests.helpers import new_value_rule
 
 MIN = 60_000
 HOUR = 3_600_000
@@ -14,29 +15,6 @@ DAY = 86_400_000
 
 def ev(ts, user="a@example.com", **extra):
     return {"timestamp": ts, "source": "zoom_activity_logs", "usr": {"email": user}, "message": "", **extra}
-
-
-def new_value_rule(**options):
-    return {
-        "name": "nv",
-        "queries": [
-            {
-                "name": "a",
-                "query": "source:zoom_activity_logs",
-                "aggregation": "new_value",
-                "groupByFields": ["@usr.email"],
-                "metrics": ["@country"],
-            }
-        ],
-        "cases": [{"name": "new", "status": "medium"}],
-        "options": {
-            "detectionMethod": "new_value",
-            "evaluationWindow": 0,
-            "keepAlive": 0,
-            "maxSignalDuration": 0,
-            "newValueOptions": options,
-        },
-    }
 
 
 def countries(rule, *points):
