@@ -1,5 +1,5 @@
 """Zoom semantics, free of sockets: OAuth (server-to-server, and user-managed authorize and
-token endpoints), the two report endpoints, faults and rate limits. `ZoomApi.handle` turns
+token endpoints), the three report endpoints, faults and rate limits. `ZoomApi.handle` turns
 one parsed request into a Reply."""
 
 from __future__ import annotations
@@ -13,17 +13,19 @@ from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from urllib.parse import parse_qs
+from urllib.parse import parse_qs, quote
 
 import orjson
 
 from .config import EmulatorConfig
 from .dataset import Generator
 from .faults import Fault, FaultQueue
+from .meetings import ACTIVITY_TYPES
+from .meetings import category_key as meeting_category
 from .oauth import UserOAuth
-from .opdetails import CATEGORY_FILTERS
+from .opdetails import CATEGORY_FILTERS, category_key
 from .ratelimit import RateLimiter
-from .store import RecordStore
+from .store import RecordStore, Select
 from .timeutil import add_months, format_iso, next_midnight, parse_day
 from .tokens import AccessTokens, PageTokens
 
@@ -35,8 +37,11 @@ DEFAULT_PAGE_SIZE = 30
 ENDPOINTS = {
     "activities": ("activity", "activity_logs", "report:read:user_activities:admin"),
     "operationlogs": ("operation", "operation_logs", "report:read:operation_logs:admin"),
+    "meeting_activities": ("meeting_activity", "meeting_activity_logs", "report:read:meeting_activity_log:admin"),
 }
 CLASSIC_SCOPE = "report:read:admin"
+# The report needs the meeting audit trail, which Zoom Support switches on (docs/meeting-activity.md).
+NO_PERMISSION = "No permission."
 PAGE_TOKEN_ERROR = "The next page token is invalid or expired."
 QPS_MESSAGE = "You have reached the maximum per-second rate limit for this API. Try again later."
 DAILY_MESSAGE = "You have reached the maximum daily rate limit for this API. Try again later."
@@ -322,6 +327,8 @@ class ZoomApi:
             return _error(401, 124, "Access token is expired.")
         if granular not in scopes and CLASSIC_SCOPE not in scopes:
             return _error(400, 4711, f"Invalid access token, does not contain scopes:[{granular}, {CLASSIC_SCOPE}].")
+        if endpoint == "meeting_activities" and not self.cfg.meeting_audit_trail:
+            return _error(400, 200, NO_PERMISSION)
 
         verdict, wait, remaining = self.limiter.admit(time.monotonic(), now.date())
         if verdict == "QPS":
@@ -330,29 +337,32 @@ class ZoomApi:
             return self._too_many("Daily-limit", self.cfg.daily_limit, format_iso(next_midnight(now)))
 
         try:
-            since, until, size, category, offset = self._query(endpoint, query, now)
+            since, until, size, category, select, offset = self._query(endpoint, query, now)
         except _BadRequest as exc:
             return _error(400, 300, exc.message)
 
         store = self.stores[kind]
+        now_units = store.units(now_ts)
         if self.cfg.arrivals_per_request:
-            self._arrive(kind, store, int(now_ts))
-        records, total = store.page(
-            since, until, int(now_ts), None if category == "all" else category, offset, size, self.cfg.oldest_first
-        )
+            self._arrive(kind, store, now_units)
+        records, total = store.page(since, until, now_units, select, offset, size, self.cfg.oldest_first)
         next_offset = offset + len(records)
         token = ""
         if next_offset < total:
             token = self.page_tokens.encode(
                 endpoint, since.isoformat(), until.isoformat(), category, next_offset, now_ts
             )
-        page = {
-            "from": since.isoformat(),
-            "to": until.isoformat(),
-            "page_size": size,
-            "next_page_token": token,
-            key: records,
-        }
+        if endpoint == "meeting_activities":
+            # This report echoes no from/to.
+            page = {key: records, "next_page_token": token, "page_size": size}
+        else:
+            page = {
+                "from": since.isoformat(),
+                "to": until.isoformat(),
+                "page_size": size,
+                "next_page_token": token,
+                key: records,
+            }
         extra = []
         if remaining is not None:
             n = self._name
@@ -369,7 +379,7 @@ class ZoomApi:
         q = {k: v[0] for k, v in parse_qs(query, keep_blank_values=True).items()}
         today = now.astimezone(UTC).date()
         raw_from, raw_to = q.get("from") or "", q.get("to") or ""
-        if endpoint == "operationlogs" and not (raw_from and raw_to):
+        if endpoint != "activities" and not (raw_from and raw_to):
             raise _BadRequest("The from and to dates are required.")
         try:
             until = parse_day(raw_to) if raw_to else today
@@ -395,11 +405,16 @@ class ZoomApi:
             raise _BadRequest("Invalid page_size.")
         size = min(size, MAX_PAGE_SIZE)
 
-        category = "all"
+        # `category` names the filter inside page tokens; `select` is the filter itself.
+        category, select = "all", None
         if endpoint == "operationlogs":
             category = (q.get("category_type") or "all").lower()
             if category not in CATEGORY_FILTERS:
                 raise _BadRequest(f"Invalid category_type: {q.get('category_type')}.")
+            if category != "all":
+                select = _operation_select(category)
+        elif endpoint == "meeting_activities":
+            category, select = _meeting_select(q)
 
         offset = 0
         token = q.get("next_page_token") or ""
@@ -414,14 +429,50 @@ class ZoomApi:
                 raise _BadRequest(PAGE_TOKEN_ERROR)
             if now.timestamp() - issued > self.cfg.page_token_ttl:
                 raise _BadRequest(PAGE_TOKEN_ERROR)
-        return since, until, size, category, offset
+        return since, until, size, category, select, offset
 
     def _arrive(self, kind: str, store: RecordStore, ts: int) -> None:
+        """`n` new records at `ts` (store units), inserted at the head of their day."""
         n = self.cfg.arrivals_per_request
         with self._lock:
             first = self._arrivals
             self._arrivals += n
         store.add_at(ts, [self.generator.arrival(kind, ts, first + i) for i in range(n)])
+
+
+def _operation_select(category: str) -> Select:
+    return category, lambda r: category_key(r["category_type"]) == category
+
+
+def _meeting_select(q: dict) -> tuple[str, Select | None]:
+    """The meeting report's filters: (their name inside page tokens, the record filter).
+
+    `activity_type` (required) is an enum name, any case, or its numeric code;
+    `meeting_number` is digits and matches a record's number without its spaces;
+    `search_key` is a case-insensitive substring of the operator's name or email."""
+    raw_type = q.get("activity_type")
+    if raw_type is None or not raw_type.strip():
+        raise _BadRequest("The activity_type is required.")
+    try:
+        wanted = ACTIVITY_TYPES[raw_type.strip().lower()]
+    except KeyError:
+        raise _BadRequest(f"Invalid activity_type: {raw_type}.") from None
+    number = q.get("meeting_number") or ""
+    if number and not (number.isascii() and number.isdigit()):
+        raise _BadRequest(f"Invalid meeting_number: {number}.")
+    search = (q.get("search_key") or "").lower()
+    name = ",".join(quote(part, safe="") for part in (wanted or "all", number, search))
+    if wanted is None and not number and not search:
+        return name, None
+
+    def match(r: dict) -> bool:
+        return (
+            (wanted is None or meeting_category(r) == wanted)
+            and (not number or r["meeting_number"].replace(" ", "") == number)
+            and (not search or search in r["operator"].lower() or search in r["operator_email"].lower())
+        )
+
+    return name, (name, match)
 
 
 def _bearer(value: str | None) -> str | None:

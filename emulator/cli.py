@@ -26,6 +26,17 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--operation-per-day", type=float, default=d.operation_per_day, help="mean operation-log records per UTC day"
     )
+    parser.add_argument(
+        "--meetings-per-day",
+        type=float,
+        default=d.meetings_per_day,
+        help="mean meetings per UTC day (meeting activity)",
+    )
+    parser.add_argument(
+        "--no-meeting-audit-trail",
+        action="store_true",
+        help='the account lacks the meeting audit trail: /report/meeting_activities answers 400 "No permission."',
+    )
     parser.add_argument("--history-days", type=int, default=d.history_days, help="days of history ending today")
     parser.add_argument(
         "--repeat-rate", type=float, default=d.repeat_rate, help="fraction of records with an exact true repeat"
@@ -65,6 +76,8 @@ def config_from_args(args: argparse.Namespace) -> EmulatorConfig:
         users=args.users,
         activity_per_day=args.activity_per_day,
         operation_per_day=args.operation_per_day,
+        meetings_per_day=args.meetings_per_day,
+        meeting_audit_trail=not args.no_meeting_audit_trail,
         history_days=args.history_days,
         repeat_rate=args.repeat_rate,
         qps_limit=args.qps_limit,

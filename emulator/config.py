@@ -31,12 +31,18 @@ class EmulatorConfig:
     profile "realistic" serves emulator.orgsim's organisation instead of the toy account:
     `users` people over `history_days` days from the first day, seeded by `seed`, with its
     attack set unless `attacks` is False; the per-day volume knobs and repeat_rate do not
-    apply to it, and it has no arrivals (docs/orgsim.md)."""
+    apply to it, and it has no arrivals (docs/orgsim.md).
+
+    meetings_per_day is the mean number of meetings a day (the meeting activity report);
+    meeting_audit_trail False is an account where Zoom Support has not switched the meeting
+    audit trail on: that report answers 400 "No permission." (read live)."""
 
     seed: int = 7
     users: int = 40
     activity_per_day: float = 120
     operation_per_day: float = 30
+    meetings_per_day: float = 15
+    meeting_audit_trail: bool = True
     history_days: int = 183
     repeat_rate: float = 0.01
     qps_limit: float | None = None
@@ -75,6 +81,8 @@ class EmulatorConfig:
             raise ValueError("history_days must be at least 1")
         if not 0.0 <= self.repeat_rate <= 1.0:
             raise ValueError("repeat_rate must be within [0, 1]")
+        if self.meetings_per_day < 0:
+            raise ValueError("meetings_per_day must not be negative")
         if self.arrivals_per_request < 0:
             raise ValueError("arrivals_per_request must not be negative")
         if self.profile not in PROFILES:

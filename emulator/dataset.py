@@ -1,7 +1,8 @@
-"""Record generation: one UTC day of sign-in/out or operation records at a time.
+"""Record generation: one UTC day of sign-in/out, operation or meeting records at a time.
 
 Each day draws from its own RNG seeded by (seed, kind, day), so days can be made
-lazily, in any order, in any process, and always come out identical.
+lazily, in any order, in any process, and always come out identical. Meetings are
+in meetings.py.
 """
 
 from __future__ import annotations
@@ -12,6 +13,8 @@ from datetime import date
 from . import opdetails
 from .account import PLACES, Account, User, v4_host, v6_host
 from .config import EmulatorConfig
+from .meetings import KIND as MEETING_KIND
+from .meetings import MeetingGenerator
 from .timeutil import DAY, day_of, day_start, hms_table
 
 Entry = tuple[int, dict]  # (epoch seconds, record)
@@ -58,6 +61,7 @@ class Generator:
         self.seed = cfg.seed
         self.account = Account(cfg.seed, cfg.users)
         self._op_pool = None
+        self.meetings = MeetingGenerator(cfg.seed, self.account, cfg.meetings_per_day, cfg.repeat_rate)
 
     # ---- sign-in / sign-out -------------------------------------------------
     def _day_context(self, user: User, ordinal: int, weekday: int):
@@ -286,10 +290,16 @@ class Generator:
         return out
 
     def day(self, kind: str, d: date) -> list[Entry]:
+        """(time, record) of one UTC day: epoch seconds, or milliseconds for meetings."""
+        if kind == MEETING_KIND:
+            return self.meetings.day(d)
         return self.activity_day(d) if kind == "activity" else self.operation_day(d)
 
     def arrival(self, kind: str, ts: int, serial: int) -> dict:
-        """One fresh record at second `ts` (records arriving while a client pages)."""
+        """One fresh record at `ts` (records arriving while a client pages): epoch seconds,
+        or milliseconds for meetings."""
+        if kind == MEETING_KIND:
+            return self.meetings.arrival(ts, serial)
         rng = random.Random(f"zoom-emulator:{self.seed}:arrival:{kind}:{serial}")
         d = day_of(ts)
         sec, prefix, hms = ts % DAY, d.isoformat() + "T", hms_table()

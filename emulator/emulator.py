@@ -11,6 +11,8 @@ from .api import ZoomApi
 from .config import EmulatorConfig
 from .dataset import Generator
 from .faults import FaultQueue
+from .meetings import KIND as MEETING_KIND
+from .meetings import MS, record_ms
 from .server import EmulatorHTTPServer
 from .store import RecordStore
 
@@ -22,6 +24,9 @@ _KINDS = {
     "operations": "operation",
     "operationlogs": "operation",
     "operation_logs": "operation",
+    MEETING_KIND: MEETING_KIND,
+    "meeting_activities": MEETING_KIND,
+    "meeting_activity_logs": MEETING_KIND,
 }
 
 
@@ -54,6 +59,9 @@ class Emulator:
         self._stores = {
             kind: RecordStore(kind, functools.partial(make_day, kind), first_day) for kind in ("activity", "operation")
         }
+        self._stores[MEETING_KIND] = RecordStore(
+            MEETING_KIND, functools.partial(make_day, MEETING_KIND), first_day, scale=MS, time_of=record_ms
+        )
         self._faults = FaultQueue()
         self._stopping = threading.Event()
         self._api = ZoomApi(cfg, self._stores, self._generator, self._faults, self.now, self._stopping)
@@ -126,12 +134,13 @@ class Emulator:
         try:
             return self._stores[_KINDS[kind]]
         except KeyError:
-            raise ValueError(f"kind must be 'activity' or 'operation', not {kind!r}") from None
+            raise ValueError(f"kind must be 'activity', 'operation' or {MEETING_KIND!r}, not {kind!r}") from None
 
     def truth(self, kind: str, since: date | str, until: date | str) -> list[dict]:
         """Every record visible now whose UTC day is in [since, until], newest first, as served
         (oldest_first serves the same records in the other order)."""
-        return self._store(kind).truth(_as_date(since), _as_date(until), int(self.now().timestamp()))
+        store = self._store(kind)
+        return store.truth(_as_date(since), _as_date(until), store.units(self.now().timestamp()))
 
     def add_records(self, kind: str, records: Iterable[dict]) -> int:
         """Make records visible at once (late arrivals, same-second records, ...)."""

@@ -38,8 +38,9 @@ SHAPES = ("data_string", "no_records", "records_not_list", "record_not_object", 
 # window (empty next_page_token), then cuts that body like "truncated": the page a collector
 # is most tempted to take as the end of the data.
 LAST_PAGE_ONLY = frozenset({"truncate_last_page"})
-# Which requests a queued fault may hit. "report" (the default) means either report endpoint.
-TARGETS = frozenset({"report", "activities", "operationlogs", "token", "any"})
+# Which requests a queued fault may hit. "report" (the default) means any report endpoint.
+REPORTS = frozenset({"activities", "operationlogs", "meeting_activities"})
+TARGETS = REPORTS | {"report", "token", "any"}
 
 
 @dataclass
@@ -52,7 +53,7 @@ class Fault:
         if self.target == "any":
             return True
         if self.target == "report":
-            return endpoint in ("activities", "operationlogs")
+            return endpoint in REPORTS
         return self.target == endpoint
 
 

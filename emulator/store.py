@@ -1,8 +1,9 @@
 """Per-day record lists for one endpoint: lazy generation, late records, visibility.
 
-A day's list is kept newest first. Records that share a second keep store order
-(generation order, then insertion order), which is what a stable sort gives and
-what the API pages over, newest first or (oldest_first) oldest first. Days nobody
+Times are integers in the store's unit: seconds for the sign-in and operation reports,
+milliseconds (scale 1000) for meeting activities. A day's list is kept newest first.
+Records that share a time keep store order (generation order, then insertion order),
+which is what a stable sort gives and what the API pages over, newest first or (oldest_first) oldest first. Days nobody
 changed can be dropped and regenerated, because generation is deterministic;
 changed days are pinned.
 """
@@ -19,11 +20,14 @@ from collections.abc import Callable, Iterable
 from datetime import date, timedelta
 from operator import itemgetter
 
-from .opdetails import category_key
 from .timeutil import day_of, day_start, parse_ts
 
 _ONE_DAY = timedelta(days=1)
 _KEEP_DAYS = 64  # never evict below two month-long windows, or paging would thrash
+_KEEP_VIEWS = 32  # filtered views cached per day (search keys are open-ended)
+
+# A filter of a day's records: (a hashable key naming it, the test a record must pass).
+Select = tuple[object, Callable[[dict], bool]]
 
 
 class DayLog:
@@ -33,15 +37,18 @@ class DayLog:
         # Tuples for generated days (never changed in place); lists once a day is pinned.
         self.records = records  # newest first
         self.neg_ts = neg_ts  # -epoch per record, ascending, for bisect
-        self.by_category: dict[str, tuple] = {}
+        self.by_category: dict[object, tuple] = {}
 
-    def view(self, category: str | None):
-        if category is None:
+    def view(self, select: Select | None):
+        if select is None:
             return self.records, self.neg_ts
-        hit = self.by_category.get(category)
+        key, match = select
+        hit = self.by_category.get(key)
         if hit is None:
-            pairs = [(r, t) for r, t in zip(self.records, self.neg_ts) if category_key(r["category_type"]) == category]
-            hit = self.by_category[category] = (tuple(r for r, _ in pairs), tuple(t for _, t in pairs))
+            pairs = [(r, t) for r, t in zip(self.records, self.neg_ts) if match(r)]
+            hit = (tuple(r for r, _ in pairs), tuple(t for _, t in pairs))
+            if len(self.by_category) < _KEEP_VIEWS:
+                self.by_category[key] = hit
         return hit
 
 
@@ -81,9 +88,17 @@ def _oldest_first(records, neg_ts, end: int, lo: int, hi: int) -> list:
 
 class RecordStore:
     def __init__(
-        self, kind: str, make_day: Callable[[date], list], first_day: date, max_cached_records: int = 2_000_000
+        self,
+        kind: str,
+        make_day: Callable[[date], list],
+        first_day: date,
+        max_cached_records: int = 2_000_000,
+        scale: int = 1,
+        time_of: Callable[[dict], int] | None = None,
     ) -> None:
         self.kind = kind
+        self.scale = scale  # store time units per second
+        self._time_of = time_of or (lambda rec: parse_ts(rec["time"]))
         self._make_day = make_day
         self.first_day = first_day
         self._max_cached = max_cached_records
@@ -135,13 +150,17 @@ class RecordStore:
             self._pinned[key] = log
         return log
 
-    def _segments(self, since: date, until: date, now_ts: int, category: str | None):
-        """Visible (records, neg_ts, start, count) per day, newest day first."""
+    def units(self, epoch_seconds: float) -> int:
+        """A time in this store's unit."""
+        return int(epoch_seconds * self.scale)
+
+    def _segments(self, since: date, until: date, now_ts: int, select: Select | None):
+        """Visible (records, neg_ts, start, count) per day, newest day first (now_ts in store units)."""
         segments, total = [], 0
         d = until
         while d >= since:
-            if day_start(d) <= now_ts or d.toordinal() in self._pinned:
-                records, neg = self._day(d).view(category)
+            if day_start(d) * self.scale <= now_ts or d.toordinal() in self._pinned:
+                records, neg = self._day(d).view(select)
                 start = bisect_left(neg, -now_ts)  # records later than now are not visible yet
                 n = len(records) - start
                 if n > 0:
@@ -156,17 +175,17 @@ class RecordStore:
         since: date,
         until: date,
         now_ts: int,
-        category: str | None,
+        select: Select | None,
         offset: int,
         size: int,
         oldest_first: bool = False,
     ) -> tuple[list[dict], int]:
-        """Records [offset, offset+size) of the current newest-first (or oldest-first) list,
-        and its length."""
+        """Records [offset, offset+size) of the current newest-first (or oldest-first) list
+        of the records `select` keeps (None: all), and its length."""
         # Sliced under the lock: an arrival inserted at a day's head would shift the indices,
         # and oldest-first slices count from a day's end.
         with self.lock:
-            segments, total = self._segments(since, until, now_ts, category)
+            segments, total = self._segments(since, until, now_ts, select)
             if oldest_first:
                 segments.reverse()
             out: list[dict] = []
@@ -192,15 +211,17 @@ class RecordStore:
         return [dict(r) for records, _, start, _ in segments for r in records[start:]]
 
     def add(self, records: Iterable[dict]) -> int:
-        """Insert copies of `records`; each goes after any record of the same second."""
+        """Insert copies of `records`; each goes after any record of the same time."""
         prepared = []
         for rec in records:
-            if "time" not in rec:
-                raise ValueError("every record needs a 'time'")
-            prepared.append((parse_ts(rec["time"]), dict(rec)))
+            try:
+                ts = self._time_of(rec)
+            except KeyError as exc:
+                raise ValueError(f"every record needs a {exc.args[0]!r}") from None
+            prepared.append((ts, dict(rec)))
         with self.lock:
             for ts, rec in prepared:
-                log = self._pin(day_of(ts))
+                log = self._pin(day_of(ts // self.scale))
                 at = bisect_right(log.neg_ts, -ts)
                 log.records.insert(at, rec)
                 log.neg_ts.insert(at, -ts)
@@ -208,9 +229,9 @@ class RecordStore:
         return len(prepared)
 
     def add_at(self, ts: int, records: list[dict]) -> None:
-        """Fast path for arrivals generated by the emulator itself (time already `ts`)."""
+        """Fast path for arrivals generated by the emulator itself (time already `ts`, store units)."""
         with self.lock:
-            log = self._pin(day_of(ts))
+            log = self._pin(day_of(ts // self.scale))
             at = bisect_right(log.neg_ts, -ts)
             log.records[at:at] = records
             log.neg_ts[at:at] = [-ts] * len(records)
