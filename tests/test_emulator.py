@@ -24,6 +24,11 @@ NOW = datetime(2026, 3, 18, 12, 0, 0, tzinfo=UTC)  # a Wednesday, noon UTC
 TODAY = NOW.date()
 ACTIVITY_KEYS = ["email", "time", "type", "ip_address", "client_type", "version"]
 OPERATION_KEYS = ["time", "operator", "category_type", "action", "operation_detail"]
+RECORD_KEYS = {
+    "activities": "activity_logs",
+    "operationlogs": "operation_logs",
+    "meeting_activities": "meeting_activity_logs",
+}
 DOC_NETS = [ipaddress.ip_network(n) for n in ("192.0.2.0/24", "198.51.100.0/24", "203.0.113.0/24", "2001:db8::/32")]
 
 
@@ -73,7 +78,7 @@ def get(c: httpx.Client, e: Emulator, endpoint: str, token: str, **params) -> ht
 
 
 def read_all(c, e, endpoint, token, since, until, page_size=300, **extra):
-    key = "activity_logs" if endpoint == "activities" else "operation_logs"
+    key = RECORD_KEYS[endpoint]
     out, pages, page_token = [], 0, ""
     while True:
         params = {"from": since.isoformat(), "to": until.isoformat(), "page_size": page_size, **extra}
@@ -812,3 +817,424 @@ def test_cli_arguments_and_serve_forever():
             proc.kill()
             proc.wait()
         proc.stderr.close()
+
+
+# ---- meeting activities (docs/meeting-activity.md) -------------------------------------
+
+MEETING_KEYS = ["meeting_number", "activity_time", "operator", "operator_email", "activity_category", "activity_detail"]
+MEETING_CATEGORIES = {
+    "Meeting created",
+    "Meeting started",
+    "Meeting Started",
+    "User joined",
+    "User left",
+    "Remote control",
+    "In-meeting chat",
+    "Meeting ended",
+}
+# The contract's detail wordings, which the pipeline parses exactly: name -> (category, pattern).
+_NAME = r"(?P<name>.+)"
+DETAILS = {
+    "meeting created": r"Meeting created",
+    "meeting started": r"Meeting started",
+    "meeting ended": r"Meeting ended",
+    "user joined": _NAME + r" joined the meeting(?P<phone> by phone)?",
+    "user left": _NAME + r" left the meeting",
+    "in-meeting chat": _NAME + r" sent a chat message",
+    "remote control": _NAME + r" (?P<action>requested|started|stopped) remote control of (?P<target>.+)'s screen",
+}
+DIAL_IN = re.compile(r"\+\d{1,3} \d{1,3}\*\*\*\d{4}|Call-in user \d+")
+
+
+def meeting_window(since, until, activity_type="All Activities", **extra) -> dict:
+    return {"from": since.isoformat(), "to": until.isoformat(), "activity_type": activity_type, **extra}
+
+
+def read_meetings(c, e, token, since, until, page_size=300, **extra):
+    return read_all(c, e, "meeting_activities", token, since, until, page_size, activity_type="All Activities", **extra)
+
+
+def ms_of(record: dict) -> int:
+    from emulator.meetings import parse_ms
+
+    return parse_ms(record["activity_time"])
+
+
+def test_meeting_activities_shape_order_and_paging(emu, client):
+    tok = fetch_token(client, emu)
+    since, until = TODAY - timedelta(days=4), TODAY - timedelta(days=1)
+    r = get(client, emu, "meeting_activities", tok, **meeting_window(since, until))
+    assert r.status_code == 200 and r.headers["content-type"].startswith("application/json")
+    body = r.json()
+    assert list(body) == ["meeting_activity_logs", "next_page_token", "page_size"]  # no from/to echo
+    assert body["page_size"] == 30 and len(body["meeting_activity_logs"]) == 30 and body["next_page_token"]
+    big = get(client, emu, "meeting_activities", tok, page_size=1000, **meeting_window(since, until)).json()
+    assert big["page_size"] == 300 and len(big["meeting_activity_logs"]) == 300
+    assert_error(get(client, emu, "meeting_activities", tok, page_size=0, **meeting_window(since, until)), 400, 300)
+
+    records, pages = read_meetings(client, emu, tok, since, until, page_size=100)
+    assert pages > 3
+    assert records == emu.truth("meeting_activity", since, until)  # nothing lost or doubled, same order
+    for rec in records:
+        assert list(rec) == MEETING_KEYS and all(isinstance(v, str) for v in rec.values())
+        assert re.fullmatch(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d:\d{3}", rec["activity_time"])
+        assert re.fullmatch(r"\d{3} \d{3} \d{4}|\d{3} \d{4} \d{4}", rec["meeting_number"])
+        assert rec["activity_category"] in MEETING_CATEGORIES
+    stamps = [ms_of(r) for r in records]
+    assert stamps == sorted(stamps, reverse=True)  # newest first to the millisecond
+    # Millisecond order is not string order of whole seconds: several records share a second.
+    seconds = Counter(r["activity_time"][:19] for r in records)
+    assert max(seconds.values()) > 1
+    assert {r["activity_time"][:10] for r in records} == {(since + timedelta(days=i)).isoformat() for i in range(4)}
+
+
+def test_meeting_activities_refusals(emu, client):
+    tok = fetch_token(client, emu)
+
+    def call(**params):
+        return get(client, emu, "meeting_activities", tok, **params)
+
+    day = (TODAY - timedelta(days=2)).isoformat()
+    ok = {"from": day, "to": day, "activity_type": "All Activities"}
+    assert call(**ok).status_code == 200
+    required = "The from and to dates are required."
+    assert_error(call(activity_type="All Activities"), 400, 300, required)
+    assert_error(call(**{"from": day, "activity_type": "All Activities"}), 400, 300, required)
+    assert_error(call(**{**ok, "from": "2026/03/01"}), 400, 300)
+    assert_error(call(**{**ok, "to": "20260317"}), 400, 300)
+    start = TODAY - timedelta(days=40)
+    month = {**ok, "from": start.isoformat(), "to": add_months(start, 1).isoformat()}
+    assert call(**month).status_code == 200
+    too_long = {**month, "to": (add_months(start, 1) + timedelta(days=1)).isoformat()}
+    assert_error(call(**too_long), 400, 300, "The date range cannot exceed one month.")
+    assert_error(call(**{"from": day, "to": day}), 400, 300, "The activity_type is required.")
+    assert_error(call(**{**ok, "activity_type": ""}), 400, 300, "The activity_type is required.")
+    assert_error(call(**{**ok, "activity_type": "Screen Share"}), 400, 300, "Invalid activity_type: Screen Share.")
+    assert_error(call(**{**ok, "activity_type": "6"}), 400, 300)
+    assert_error(call(**{**ok, "meeting_number": "982 610 0285"}), 400, 300)  # digits without spaces
+    assert_error(call(**{**ok, "meeting_number": "98261O0285"}), 400, 300)
+
+
+def test_meeting_activity_type_names_codes_and_case(emu, client):
+    tok = fetch_token(client, emu)
+    since, until = TODAY - timedelta(days=7), TODAY - timedelta(days=1)
+    everything, _ = read_meetings(client, emu, tok, since, until)
+    assert read_all(client, emu, "meeting_activities", tok, since, until, activity_type="-1")[0] == everything
+    wanted = {
+        ("Meeting Created", "0"): {"meeting created"},
+        ("Meeting Started", "1"): {"meeting started"},
+        ("User Join", "2"): {"user joined"},
+        ("User Left", "3"): {"user left"},
+        ("Remote Control", "4"): {"remote control"},
+        ("In-Meeting Chat", "5"): {"in-meeting chat"},
+        ("Meeting Ended", "9"): {"meeting ended"},
+    }
+    total = 0
+    for (name, code), categories in wanted.items():
+        by_name, _ = read_all(client, emu, "meeting_activities", tok, since, until, activity_type=name)
+        by_code, _ = read_all(client, emu, "meeting_activities", tok, since, until, activity_type=code)
+        lower, _ = read_all(client, emu, "meeting_activities", tok, since, until, activity_type=name.lower())
+        assert by_name and by_name == by_code == lower
+        assert by_name == [r for r in everything if r["activity_category"].lower() in categories]
+        total += len(by_name)
+    assert total == len(everything)
+    # Both spellings of the started category answer to the one filter (category case varies).
+    started, _ = read_all(client, emu, "meeting_activities", tok, since, until, activity_type="Meeting Started")
+    assert {r["activity_category"] for r in started} == {"Meeting started", "Meeting Started"}
+
+
+def test_meeting_number_and_search_key_filters(emu, client):
+    tok = fetch_token(client, emu)
+    since, until = TODAY - timedelta(days=7), TODAY - timedelta(days=1)
+    everything, _ = read_meetings(client, emu, tok, since, until)
+    number = Counter(r["meeting_number"] for r in everything).most_common(1)[0][0]
+    digits = number.replace(" ", "")
+    one, _ = read_meetings(client, emu, tok, since, until, meeting_number=digits)
+    assert one == [r for r in everything if r["meeting_number"] == number] and len(one) > 3
+    assert read_meetings(client, emu, tok, since, until, meeting_number=digits[:-1])[0] == []  # no prefix match
+
+    person = next(r for r in everything if r["operator_email"].endswith("@example.com"))
+    by_email, _ = read_meetings(client, emu, tok, since, until, search_key=person["operator_email"].upper())
+    assert by_email and all(r["operator_email"] == person["operator_email"] for r in by_email)
+    first = person["operator"].split()[0]
+    by_name, _ = read_meetings(client, emu, tok, since, until, search_key=first.lower())
+    assert by_name == [
+        r for r in everything if first.lower() in r["operator"].lower() or first.lower() in r["operator_email"].lower()
+    ]
+    # The filters combine: a category, a meeting and a person.
+    chats, _ = read_all(
+        client,
+        emu,
+        "meeting_activities",
+        tok,
+        since,
+        until,
+        activity_type="In-Meeting Chat",
+        meeting_number=digits,
+        search_key=one[0]["operator"],
+    )
+    assert chats == [
+        r for r in one if r["activity_category"] == "In-meeting chat" and r["operator"] == one[0]["operator"]
+    ]
+
+
+def test_meeting_page_token_expiry_and_changed_parameters(client):
+    clock = Clock()
+    with make(now=clock, page_token_ttl=900) as e:
+        tok = fetch_token(client, e)
+        window = meeting_window(TODAY - timedelta(days=3), TODAY, page_size=10)
+        page_token = get(client, e, "meeting_activities", tok, **window).json()["next_page_token"]
+        assert page_token
+        msg = "The next page token is invalid or expired."
+        for changed in (
+            {"activity_type": "User Join"},
+            {"meeting_number": "1234567890"},
+            {"search_key": "ada"},
+            {"from": (TODAY - timedelta(days=2)).isoformat()},
+        ):
+            r = get(client, e, "meeting_activities", tok, next_page_token=page_token, **{**window, **changed})
+            assert_error(r, 400, 300, msg)
+        assert_error(get(client, e, "activities", tok, next_page_token=page_token, **window), 400, 300, msg)
+        # A token names the filter, not its spelling: the code of the same activity type is the same filter.
+        same = {**window, "activity_type": "-1"}
+        assert get(client, e, "meeting_activities", tok, next_page_token=page_token, **same).status_code == 200
+        clock.advance(899)
+        assert get(client, e, "meeting_activities", tok, next_page_token=page_token, **window).status_code == 200
+        clock.advance(2)  # 15 minutes have passed
+        assert_error(get(client, e, "meeting_activities", tok, next_page_token=page_token, **window), 400, 300, msg)
+
+
+def test_meeting_scopes_and_audit_trail_switch(client):
+    window = meeting_window(TODAY, TODAY)
+    with make(scopes=("report:read:meeting_activity_log:admin",)) as e:
+        tok = fetch_token(client, e)
+        assert get(client, e, "meeting_activities", tok, **window).status_code == 200
+        assert_error(get(client, e, "activities", tok), 400, 4711)
+    with make(scopes=("report:read:user_activities:admin", "report:read:operation_logs:admin")) as e:
+        tok = fetch_token(client, e)
+        assert_error(
+            get(client, e, "meeting_activities", tok, **window),
+            400,
+            4711,
+            "Invalid access token, does not contain scopes:[report:read:meeting_activity_log:admin, report:read:admin].",
+        )
+    with make(meeting_audit_trail=False) as e:
+        tok = fetch_token(client, e)
+        r = get(client, e, "meeting_activities", tok, **window)
+        assert (r.status_code, r.json()) == (400, {"code": 200, "message": "No permission."})
+        assert get(client, e, "activities", tok).status_code == 200  # the other reports go on
+        assert get(client, e, "operationlogs", tok, **{"from": TODAY.isoformat(), "to": TODAY.isoformat()}).is_success
+        e.config.meeting_audit_trail = True  # read live
+        assert get(client, e, "meeting_activities", tok, **window).status_code == 200
+    with make(meeting_audit_trail=False, scopes=("report:read:operation_logs:admin",)) as e:
+        # Without the scope the scope error comes first, as for the other reports.
+        assert_error(get(client, e, "meeting_activities", fetch_token(client, e), **window), 400, 4711)
+
+
+@pytest.mark.slow
+def test_meeting_report_shares_the_heavy_rate_limit(client):
+    clock = Clock()
+    with make(now=clock, qps_limit=2, daily_limit=4) as e:
+        tok = fetch_token(client, e)
+        window = meeting_window(TODAY, TODAY)
+        assert get(client, e, "activities", tok).status_code == 200
+        assert get(client, e, "meeting_activities", tok, **window).headers["X-RateLimit-Remaining"] == "2"
+        r = get(client, e, "operationlogs", tok, **{"from": TODAY.isoformat(), "to": TODAY.isoformat()})
+        assert r.status_code == 429 and r.headers["X-RateLimit-Type"] == "QPS"
+        time.sleep(1.05)
+        assert get(client, e, "meeting_activities", tok, **window).headers["X-RateLimit-Remaining"] == "1"
+        assert get(client, e, "activities", tok).status_code == 200
+        r = get(client, e, "meeting_activities", tok, **window)
+        assert r.status_code == 429 and r.headers["X-RateLimit-Type"] == "Daily-limit"
+
+
+def test_meeting_faults(client):
+    with make() as e:
+        tok = fetch_token(client, e)
+        window = meeting_window(TODAY - timedelta(days=2), TODAY, page_size=10)
+        e.inject("500", target="meeting_activities")
+        assert get(client, e, "activities", tok).status_code == 200  # aimed at the meeting report only
+        assert get(client, e, "meeting_activities", tok, **window).status_code == 500
+        e.inject("503")  # "report": any of the three
+        assert get(client, e, "meeting_activities", tok, **window).status_code == 503
+        e.inject("wrong_shape", shape="no_records", target="meeting_activities")
+        r = get(client, e, "meeting_activities", tok, **window)
+        assert r.status_code == 200 and list(r.json()) == ["next_page_token", "page_size"]
+        e.inject("wrong_shape", shape="record_not_object", target="meeting_activities")
+        assert get(client, e, "meeting_activities", tok, **window).json()["meeting_activity_logs"][1:4] == [
+            "x",
+            1,
+            None,
+        ]
+        e.inject("truncated", target="meeting_activities")
+        with pytest.raises(httpx.RemoteProtocolError):
+            get(client, e, "meeting_activities", tok, **window)
+        e.inject("429_qps", target="meeting_activities")
+        assert_error(get(client, e, "meeting_activities", tok, **window), 429, 429)
+        page_token = get(client, e, "meeting_activities", tok, **window).json()["next_page_token"]
+        e.inject("expire_page_token")
+        r = get(client, e, "meeting_activities", tok, next_page_token=page_token, **window)
+        assert_error(r, 400, 300, "The next page token is invalid or expired.")
+        e.inject("truncate_last_page", target="meeting_activities")
+        assert get(client, e, "meeting_activities", tok, **window).status_code == 200  # not the last page
+        with pytest.raises(httpx.RemoteProtocolError):
+            get(client, e, "meeting_activities", tok, **meeting_window(TODAY, TODAY, page_size=300))
+        assert e._faults.pending() == 0
+
+
+def test_meeting_arrivals_while_paging_and_add_records(client):
+    clock = Clock()
+    with make(now=clock, arrivals_per_request=3) as e:
+        tok = fetch_token(client, e)
+        window = meeting_window(TODAY, TODAY, page_size=10)
+        p1 = get(client, e, "meeting_activities", tok, **window).json()
+        p2 = get(client, e, "meeting_activities", tok, next_page_token=p1["next_page_token"], **window).json()
+        # Three records arrived at the head before page 2 was cut: page 1's tail comes back.
+        assert p2["meeting_activity_logs"][:3] == p1["meeting_activity_logs"][-3:]
+        assert [r["activity_time"] for r in p1["meeting_activity_logs"][:3]] == ["2026-03-18 12:00:00:000"] * 3
+        assert all(
+            re.fullmatch(DETAILS[r["activity_category"].lower()], r["activity_detail"])
+            for r in p1["meeting_activity_logs"][:3]
+        )
+    with make(now=clock) as e:
+        day = TODAY - timedelta(days=1)
+        before = e.truth("meeting_activity", day, day)
+        late = dict(
+            before[5],
+            activity_detail=before[5]["operator"] + " sent a chat message",
+            activity_category="In-meeting chat",
+        )
+        e.add_records("meeting_activities", [late, late])
+        after = e.truth("meeting_activity", day, day)
+        assert len(after) == len(before) + 2 and [ms_of(r) for r in after] == sorted(map(ms_of, after), reverse=True)
+        with pytest.raises(ValueError):
+            e.add_records("meeting_activity", [dict(late, activity_time="2026-03-17T10:00:00Z")])
+        with pytest.raises(ValueError):
+            e.add_records("meeting_activity", [{"operator": "x"}])
+
+
+def test_meeting_records_are_realistic_and_worded_as_the_contract(emu):
+    since, until = TODAY - timedelta(days=30), TODAY - timedelta(days=1)
+    records = emu.truth("meeting_activity", since, until)
+    assert len(records) / 30 == pytest.approx(300, rel=0.4)
+    staff = {u.email: u for u in emu._generator.account.users}
+    helpdesk = {u.email for u in emu._generator.meetings.helpdesk}
+    seen = Counter()
+    by_meeting: dict[str, list[dict]] = {}
+    for r in records:
+        category = r["activity_category"].lower()
+        m = re.fullmatch(DETAILS[category], r["activity_detail"])
+        assert m, r  # every detail in the contract's exact wording
+        by_meeting.setdefault(r["meeting_number"], []).append(r)
+        email = r["operator_email"]
+        if "name" in m.groupdict():
+            assert m["name"] == r["operator"]  # the operator is who joined, left, chatted or took control
+        if m.groupdict().get("phone"):
+            seen["dial_in"] += 1
+            assert email == "" and DIAL_IN.fullmatch(r["operator"])
+        elif email == "":
+            seen["anonymous"] += 1
+        elif email.endswith("@example.com"):
+            seen["internal"] += 1
+            assert email in staff
+        elif email.split("@")[1] in ("gmail.com", "outlook.com", "yahoo.com", "icloud.com", "hotmail.com", "proton.me"):
+            seen["webmail"] += 1
+        else:
+            assert email.split("@")[1].endswith(".example")
+            seen["partner"] += 1
+        if category == "remote control":
+            seen[m["action"]] += 1
+            assert email in helpdesk  # the controller: internal IT help desk staff
+            target = m["target"]
+            assert any(f"{u.first} {u.last}" == target for u in staff.values())
+        seen[r["activity_category"]] += 1
+    for what in ("dial_in", "anonymous", "internal", "webmail", "partner", "requested", "started", "stopped"):
+        assert seen[what] >= 3, (what, seen)
+    assert seen["Meeting Started"] and seen["Meeting started"] > 3 * seen["Meeting Started"]
+    assert any(DIAL_IN.fullmatch(r["operator"]) and r["operator"].startswith("Call-in user") for r in records)
+    assert any(DIAL_IN.fullmatch(r["operator"]) and "***" in r["operator"] for r in records)
+    # True repeats: identical records at the same millisecond, both served.
+    repeats = [x for x, y in zip(records, records[1:]) if x == y]
+    assert len(repeats) >= 3 and any(x["activity_category"] == "In-meeting chat" for x in repeats)
+    midnight = created_early = rejoined = 0
+    for rows in by_meeting.values():
+        rows = rows[::-1]  # oldest first
+        days = {r["activity_time"][:10] for r in rows if r["activity_category"] != "Meeting created"}
+        midnight += len(days) > 1
+        kinds = {r["activity_category"].lower(): r for r in rows}
+        if "meeting created" in kinds and "meeting started" in kinds:
+            created, started = ms_of(kinds["meeting created"]), ms_of(kinds["meeting started"])
+            created_early += started - created > 86_400_000
+        joins = Counter(r["operator"] for r in rows if r["activity_category"] == "User joined")
+        rejoined += any(n > 1 for n in joins.values())
+    assert midnight >= 5 and created_early >= 10 and rejoined >= 5
+
+
+def test_meetings_are_deterministic_and_leave_the_other_reports_unchanged():
+    import hashlib
+
+    import orjson
+
+    from emulator.dataset import Generator
+
+    a, b = make(seed=11), make(seed=11)
+    days = [TODAY - timedelta(days=i) for i in (1, 30, 90, 150)]
+    got_b = {d: b.truth("meeting_activity", d, d) for d in reversed(days)}  # built in the other order
+    for d in days:
+        assert a.truth("meeting_activity", d, d) == got_b[d] and got_b[d]
+    assert make(seed=12).truth("meeting_activity", days[0], days[0]) != got_b[days[0]]
+
+    # The sign-in and operation records of seed 7 are byte for byte those generated before the
+    # meeting report existed (digest taken then), with or without meetings.
+    for meetings in (15, 0, 60):
+        gen = Generator(EmulatorConfig(seed=7, meetings_per_day=meetings))
+        h = hashlib.sha256()
+        for kind in ("activity", "operation"):
+            for i in range(31):
+                for ts, rec in gen.day(kind, datetime(2026, 2, 16).date() + timedelta(days=i)):
+                    h.update(orjson.dumps([ts, rec]))
+            gen.day("meeting_activity", TODAY)  # drawing meetings in between changes nothing
+        for serial in range(5):
+            for kind in ("activity", "operation"):
+                h.update(orjson.dumps(gen.arrival(kind, 1773835200 + serial, serial)))
+        assert h.hexdigest() == "6cf7af97288755349ee4d7cd03d770bc5b3f35ea69d47b9e046deeebe931ad7a"
+
+
+def test_meeting_cli_flags():
+    import argparse
+
+    from emulator.cli import add_arguments, config_from_args
+
+    parser = argparse.ArgumentParser()
+    add_arguments(parser)
+    cfg = config_from_args(parser.parse_args(["--no-meeting-audit-trail", "--meetings-per-day", "4"]))
+    assert (cfg.meeting_audit_trail, cfg.meetings_per_day) == (False, 4)
+    assert config_from_args(parser.parse_args([])).meeting_audit_trail is True
+    with pytest.raises(ValueError):
+        EmulatorConfig(meetings_per_day=-1)
+
+
+def test_orgsim_source_serves_meeting_days(monkeypatch):
+    """The organisation's meeting records (epoch ms, "meeting_activity", record) are served by
+    the day of their activity_time, to the millisecond."""
+    from types import SimpleNamespace
+
+    from emulator.orgsim import serve
+
+    def record(t):
+        return dict(zip(MEETING_KEYS, ("982 610 0285", t, "Jill Chill", "", "Meeting started", "Meeting started")))
+
+    late, early = record("2026-03-16 23:59:59:999"), record("2026-03-17 00:00:00:001")
+    sign_in = {"email": "a@example.com", "time": "2026-03-16T23:59:59Z", "type": "Sign in"}
+    org = SimpleNamespace(
+        records=[
+            (1773705599999, "meeting_activity", late),
+            (1773705600001, "meeting_activity", early),
+            (1773705599000, "activity", sign_in),
+        ]
+    )
+    monkeypatch.setattr(serve, "generate", lambda spec: org)
+    source = serve.OrgSource(7, 20, TODAY - timedelta(days=5), 6, False)
+    assert source.day("meeting_activity", TODAY - timedelta(days=2)) == [(1773705599999, late)]
+    assert source.day("meeting_activity", TODAY - timedelta(days=1)) == [(1773705600001, early)]
+    assert source.day("activity", TODAY - timedelta(days=2)) == [(1773705599, sign_in)]
