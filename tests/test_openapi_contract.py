@@ -320,3 +320,112 @@ def test_the_checker_names_an_answer_of_another_shape():
     assert response_problems(sent, good) == []
     bad = Answer(200, {"content-type": "application/json"}, json.dumps({"data": "rules"}).encode())
     assert response_problems(sent, bad)
+
+
+# -- the emulator's meeting activity report against Zoom's own description --------------------------
+
+ZOOM_SPEC = Path(__file__).parent / "zoom" / "openapi-reports.yaml"
+ZOOM_HOST = "https://api.zoom.us"
+
+
+def zoom_checkers():
+    """(published, strict) openapi-core readers of the Zoom excerpt; strict closes every object
+    schema of the answer, so a key the operation does not document (a from/to echo) is named.
+    The OAuth2 requirement is dropped: openapi-core cannot check it (the scope check has its own
+    tests in test_emulator.py)."""
+    from openapi_contract import close_schema
+    from openapi_core import OpenAPI
+
+    spec = yaml.safe_load(ZOOM_SPEC.read_text())
+    for item in spec["paths"].values():
+        for op in item.values():
+            op.pop("security", None)
+    strict = copy.deepcopy(spec)
+    for item in strict["paths"].values():
+        for op in item.values():
+            close_schema(op["responses"]["200"]["content"]["application/json"]["schema"])
+    return OpenAPI.from_dict(spec), OpenAPI.from_dict(strict)
+
+
+def zoom_problems(checkers, params: dict, response: httpx.Response | None) -> list[str]:
+    """Every way a request (and its answer) breaks the Zoom excerpt; the request is checked as
+    sent to Zoom, at the documented server."""
+    sent = Sent("GET", "/v2/report/meeting_activities", list(params.items()), {}, None, ZOOM_HOST)
+    problems = []
+    for name, checker in zip(("published", "strict"), checkers):
+        try:
+            checker.validate_request(sent)
+            if response is not None:
+                answer = Answer(response.status_code, dict(response.headers), response.content)
+                checker.validate_response(sent, answer)
+        except Exception as exc:  # openapi-core's validation errors
+            problems.append(f"{name}: {type(exc).__name__}: {str(exc)[:300]}")
+    return problems
+
+
+def test_zoom_excerpt_is_a_valid_description_of_the_meeting_report():
+    spec = yaml.safe_load(ZOOM_SPEC.read_text())
+    validate_spec(spec)
+    assert spec["info"] == {"title": "Meetings", "version": "2"}
+    op = spec["paths"]["/report/meeting_activities"]["get"]
+    assert op["operationId"] == "reportMeetingactivitylogs"
+    params = {p["name"]: p for p in op["parameters"]}
+    assert {n for n, p in params.items() if p.get("required")} == {"from", "to", "activity_type"}
+    assert params["page_size"]["schema"] == {"type": "integer", "default": 30, "maximum": 300}
+    logs = op["responses"]["200"]["content"]["application/json"]["schema"]["properties"]
+    assert set(logs) == {"meeting_activity_logs", "next_page_token", "page_size"}
+    assert logs["meeting_activity_logs"]["maxItems"] == 300
+    assert len(logs["meeting_activity_logs"]["items"]["required"]) == 6
+
+
+def test_the_emulators_meeting_report_follows_zoom_s_description():
+    from datetime import UTC, datetime, timedelta
+
+    from emulator import Emulator, EmulatorConfig
+
+    now = datetime(2026, 3, 18, 12, 0, tzinfo=UTC)
+    checkers = zoom_checkers()
+    with Emulator(EmulatorConfig(now=lambda: now)) as emu, httpx.Client(timeout=10) as client:
+        token = client.post(
+            emu.token_url,
+            params={"grant_type": "account_credentials", "account_id": emu.config.account_id},
+            auth=(emu.config.client_id, emu.config.client_secret),
+        ).json()["access_token"]
+        headers = {"Authorization": f"Bearer {token}"}
+        since = (now - timedelta(days=20)).date().isoformat()
+        cases = [
+            {"from": since, "to": "2026-03-18", "activity_type": "All Activities", "page_size": "300"},
+            {"from": since, "to": "2026-03-18", "activity_type": "Remote Control"},
+            {"from": since, "to": "2026-03-18", "activity_type": "User Join", "search_key": "gmail"},
+        ]
+        checked = 0
+        for params in cases:
+            while True:
+                r = client.get(f"{emu.api_url}/report/meeting_activities", params=params, headers=headers)
+                assert r.status_code == 200, r.text
+                assert zoom_problems(checkers, params, r) == []
+                checked += len(r.json()["meeting_activity_logs"])
+                if not r.json()["next_page_token"]:
+                    break
+                params = {**params, "next_page_token": r.json()["next_page_token"]}
+        assert checked > 1000
+        # The checker does find faults: an echo of from/to (the other reports' shape), a number
+        # for a string, a missing field; an unknown activity type, too big a page, no `from`.
+        page = client.get(f"{emu.api_url}/report/meeting_activities", params=cases[0], headers=headers).json()
+        bad_answers = [
+            {**page, "from": since, "to": "2026-03-18"},
+            {**page, "meeting_activity_logs": [{**page["meeting_activity_logs"][0], "meeting_number": 9826100285}]},
+            {
+                **page,
+                "meeting_activity_logs": [
+                    {k: v for k, v in page["meeting_activity_logs"][0].items() if k != "operator_email"}
+                ],
+            },
+        ]
+        for body in bad_answers:
+            fake = httpx.Response(200, json=body)
+            assert zoom_problems(checkers, cases[0], fake), body
+        # (A missing activity_type is not named: the document gives it a default.)
+        assert zoom_problems(checkers, {**cases[1], "activity_type": "Screen Share"}, None)
+        assert zoom_problems(checkers, {**cases[1], "page_size": "301"}, None)
+        assert zoom_problems(checkers, {"to": "2026-03-18", "activity_type": "User Left"}, None)
