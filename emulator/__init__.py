@@ -1,5 +1,5 @@
 """Local Zoom emulator: Server-to-Server and user-managed (authorization code, PKCE,
-rotating refresh tokens) OAuth and the two audit report endpoints,
+rotating refresh tokens) OAuth and the three audit report endpoints,
 over a seeded, realistic account, with fault injection for tests and benchmarks."""
 
 from .config import EmulatorConfig
