@@ -100,7 +100,12 @@ def test_the_collector_reads_each_report_by_zoom_s_names(log_type):
     # Whichever page size a pass picks, Zoom's text allows it.
     for size in PAGE_SIZES:
         query = [("from", "2026-03-01"), ("to", "2026-03-02"), ("page_size", str(size))]
-        query += [(n, p["schema"]["enum"][0]) for n, p in parameters(report.path).items() if n == "activity_type"]
+        # and any other required parameter, at its first documented value (the meeting report's activity_type)
+        query += [
+            (n, p["schema"]["enum"][0])
+            for n, p in parameters(report.path).items()
+            if p.get("required") and "enum" in p["schema"]
+        ]
         assert request_problems(report.path, query) == []
 
 
