@@ -12,6 +12,7 @@ from datetime import timedelta
 import pytest
 from helpers import multiset, read_ndjson, run_cli, zoom_fields
 
+from collector.records import LOG_TYPES
 from collector.windows import utc_today
 from emulator import Emulator, EmulatorConfig
 
@@ -45,7 +46,7 @@ def config_for(tmp_path, emus: dict, **extra) -> tuple:
     return path, env
 
 
-def truth(emu, since, until, log_types=("activity", "operation")):
+def truth(emu, since, until, log_types=LOG_TYPES):
     return [r for t in log_types for r in emu.truth(t, since, until)]
 
 

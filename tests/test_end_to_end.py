@@ -12,6 +12,7 @@ from datetime import timedelta
 import pytest
 from helpers import EmulatedRun, clean_env, emulated_truth, emulator_env, multiset, read_ndjson, run_cli, zoom_fields
 
+from collector.records import LOG_TYPES
 from collector.windows import utc_today
 from emulator import Emulator, EmulatorConfig
 
@@ -35,7 +36,12 @@ def test_backfill_equals_truth_with_true_repeats_and_ids(emu, tmp_path):
     assert multiset(zoom_fields(l) for l in lines) == multiset(truth)
     assert any(n > 1 for n in multiset(truth).values()), "the account should hold true repeats"
     assert len({l["record_id"] for l in lines}) == len(lines)
-    assert {l["log_type"] for l in lines} == {"activity", "operation"}
+    assert {l["log_type"] for l in lines} == set(LOG_TYPES)
+    meetings = emu.truth("meeting_activity", since, today)
+    assert any(n > 1 for n in multiset(meetings).values()), "the meeting report should hold true repeats"
+    # written unchanged: Zoom's own time shape, the number with its spaces
+    written = [l for l in lines if l["log_type"] == "meeting_activity"]
+    assert written and all(len(l["activity_time"]) == 23 and " " in l["meeting_number"] for l in written)
     assert all(l["account"] == "default" for l in lines)
     # a second run over the same range writes nothing
     run.collector.backfill(since, today)
