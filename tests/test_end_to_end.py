@@ -213,3 +213,46 @@ def test_cli_kill_9_repeats_at_most_the_uncommitted_page_and_loses_nothing(tmp_p
         assert repeats <= 3 * 300, "more repeated than the three uncommitted pages"
         unique = {l["record_id"]: zoom_fields(l) for l in lines}
         assert multiset(unique.values()) == multiset(emulated_truth(emu, since, today))
+
+
+def test_an_account_without_the_meeting_audit_trail_gets_the_other_reports_and_exit_4(tmp_path):
+    cfg = EmulatorConfig(
+        seed=12, users=10, activity_per_day=60, operation_per_day=20, history_days=10, meeting_audit_trail=False
+    )
+    with Emulator(cfg) as emu:
+        today = utc_today()
+        since = today - timedelta(days=5)
+        state = str(tmp_path / "s.sqlite3")
+        r = run_cli(["collect", "--since", since.isoformat(), "--state", state, "--max-rps", "0"], emulator_env(emu))
+        err = r.stderr.decode()
+        assert r.returncode == 4 and "Traceback" not in err, err
+        refusal, last = [l for l in err.splitlines() if ": ERROR: " in l]
+        assert "meeting audit trail" in refusal and "report:read:meeting_activity_log:admin" in refusal, err
+        assert "refused the meeting_activity report" in last and "activity, operation collected" in last, err
+        others = emu.truth("activity", since, today) + emu.truth("operation", since, today)
+        assert multiset(zoom_fields(l) for l in read_ndjson(r.stdout)) == multiset(others)
+        # follow: the others keep polling, the refusal is said once and named by every health line
+        out = tmp_path / "out.ndjson"
+        args = ["collect", "--follow", "--interval", "1", "--state", state, "--output", str(out), "--health"]
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "zoom_activity_logs", *args],
+            env={**clean_env(), **emulator_env(emu)},
+            stderr=subprocess.PIPE,
+        )
+        deadline = time.time() + 60
+        while time.time() < deadline and (not out.exists() or out.read_bytes().count(b'"log_type":"health"') < 3):
+            time.sleep(0.2)
+        proc.send_signal(signal.SIGTERM)
+        _, err_bytes = proc.communicate(timeout=30)
+        follow_err = err_bytes.decode()
+        assert proc.returncode == 130, follow_err
+        healths = [l for l in read_ndjson(out.read_bytes()) if l["log_type"] == "health"]
+        assert len(healths) >= 3 and all("meeting_activity" in (h["last_error"] or "") for h in healths)
+        assert all(h["error_kind"] == "ScopeError" and h["last_success"] for h in healths)
+        assert len([l for l in follow_err.splitlines() if ": ERROR: " in l]) == 1, follow_err  # said once
+        # the owed meeting backfill is still owed: a run with the feature on finishes it
+        emu.config.meeting_audit_trail = True
+        done = run_cli(["collect", "--state", state, "--max-rps", "0"], emulator_env(emu))
+        assert done.returncode == 0, done.stderr
+        meetings = [l for l in read_ndjson(done.stdout) if l["log_type"] == "meeting_activity"]
+        assert multiset(zoom_fields(l) for l in meetings) == multiset(emu.truth("meeting_activity", since, today))
