@@ -1,10 +1,13 @@
 """`zoom-activity-logs demo`: the whole chain on a laptop, in seconds.
 
 The emulator plays an ordinary month of an account (people signing in from their
-usual cities, routine admin work) and, in the last hour and a half, an intrusion:
-an admin's session is taken over from another continent, a contractor is promoted,
-two-factor authentication is turned off, recordings are deleted in bulk and a
-third-party sign-in method is enabled. The collector reads it exactly as it reads
+usual cities, routine admin work, meetings) and, in the last two and a half hours, an
+intrusion that starts the way the 2025 ELUSIVE COMET campaign did: the admin, asked for
+a "podcast interview", turns remote control on for the account and hosts the call; a
+guest without a Zoom sign-in, renamed "Zoom", takes control of her screen. Her session
+is then used from another continent, a contractor is promoted, two-factor
+authentication is turned off, recordings are deleted in bulk and a third-party sign-in
+method is enabled. The collector reads it exactly as it reads
 Zoom; the Datadog pipeline and every detection rule run locally (contentkit); the
 terminal shows the signals and where the files are.
 """
@@ -28,6 +31,10 @@ VICTIM = "dana.reyes@example.com"
 CONTRACTOR = "sam.okafor@example.com"
 HOME_IP, FOREIGN_IP = "192.0.2.10", "198.51.100.70"  # New York; Tokyo (bundled geo-ip table)
 COLLEAGUES = ["lee.chen@example.com", "ana.silva@example.com", "omar.haddad@example.com"]
+VICTIM_NAME, ATTACKER_NAME = "Dana Reyes", "Zoom"  # the guest renamed themself "Zoom"
+INTERVIEW = "982 610 0285"  # the "podcast interview" meeting, as Zoom displays its number
+INTERVIEW_ID = INTERVIEW.replace(" ", "")  # zoom.meeting.id, what the meeting rules group by
+ACCOUNT = "demo"  # the collector's account name in the demo
 
 # The detections the story must raise, and who they are about.
 EXPECTED = {
@@ -47,7 +54,13 @@ EXPECTED = {
     "zoom-risk-web-sign-in-from-new-network": VICTIM,
     "zoom-risk-unusual-sign-in-then-admin-change": VICTIM,
     "zoom-risk-new-operator-weakens-security": VICTIM,
+    # the remote-control session that opened the intrusion (issue 15)
+    "zoom-meeting-remote-control-by-outsider": INTERVIEW_ID,
+    "zoom-meeting-outsider-one-on-one-remote-control": INTERVIEW_ID,
+    "zoom-remote-control-enabled": VICTIM,
+    "zoom-risk-remote-control-enabled-then-used": ACCOUNT,
 }
+STORY = frozenset(EXPECTED.values())  # a signal grouped by one of these belongs to the story
 
 
 def _iso(t: datetime) -> str:
@@ -73,6 +86,40 @@ def _op(operator: str, t: datetime, category: str, action: str, detail: str) -> 
         "action": action,
         "operation_detail": detail,
     }
+
+
+def _meeting(t: datetime, operator: str, email: str, category: str, detail: str) -> dict:
+    return {
+        "meeting_number": INTERVIEW,
+        "activity_time": t.strftime("%Y-%m-%d %H:%M:%S:") + f"{t.microsecond // 1000:03d}",
+        "operator": operator,
+        "operator_email": email,
+        "activity_category": category,
+        "activity_detail": detail,
+    }
+
+
+def interview(now: datetime) -> tuple[list[dict], list[dict]]:
+    """(operation, meeting activity) records of the fake interview, before the session is stolen."""
+    t = now - timedelta(minutes=150)
+    enable = _op(VICTIM, t, "Account", "Update", "In Meeting (Basic)  - Remote control: from Off to On")
+    screen = f"{VICTIM_NAME}'s screen"
+    steps = [
+        (0, VICTIM_NAME, VICTIM, "Meeting created", "Meeting created"),
+        (5 * 60, VICTIM_NAME, VICTIM, "Meeting started", "Meeting started"),
+        (5 * 60 + 4, VICTIM_NAME, VICTIM, "User joined", f"{VICTIM_NAME} joined the meeting"),
+        (7 * 60, ATTACKER_NAME, "", "User joined", f"{ATTACKER_NAME} joined the meeting"),
+        (19 * 60, ATTACKER_NAME, "", "Remote control", f"{ATTACKER_NAME} requested remote control of {screen}"),
+        (19 * 60 + 9, ATTACKER_NAME, "", "Remote control", f"{ATTACKER_NAME} started remote control of {screen}"),
+        (26 * 60, ATTACKER_NAME, "", "Remote control", f"{ATTACKER_NAME} stopped remote control of {screen}"),
+        (27 * 60, ATTACKER_NAME, "", "User left", f"{ATTACKER_NAME} left the meeting"),
+        (29 * 60, VICTIM_NAME, VICTIM, "User left", f"{VICTIM_NAME} left the meeting"),
+        (29 * 60 + 1, VICTIM_NAME, VICTIM, "Meeting ended", "Meeting ended"),
+    ]
+    start = t + timedelta(minutes=3)
+    return [enable], [
+        _meeting(start + timedelta(seconds=s, milliseconds=37 * i), *rest) for i, (s, *rest) in enumerate(steps)
+    ]
 
 
 def scripted_account(now: datetime) -> tuple[list[dict], list[dict]]:
@@ -153,13 +200,22 @@ def run_demo(out_dir: Path, stop: threading.Event | None = None) -> DemoResult:
     now = datetime.now(UTC)
     # background: ordinary sign-ins of 30 people in their usual places, no random admin work
     cfg = EmulatorConfig(
-        seed=2026, users=30, activity_per_day=40, operation_per_day=0, history_days=31, repeat_rate=0.0
+        seed=2026,
+        users=30,
+        activity_per_day=40,
+        operation_per_day=0,
+        meetings_per_day=8,
+        remote_control=False,  # off until the admin is talked into turning it on
+        history_days=31,
+        repeat_rate=0.0,
     )
     with Emulator(cfg) as emu:
         activity, operation = scripted_account(now)
+        enable, meetings = interview(now)
         emu.add_records("activity", activity)
-        emu.add_records("operation", operation)
-        acct = account_for_emulator("demo", emu, max_rps=0, state=out_dir / "state.sqlite3")
+        emu.add_records("operation", operation + enable)
+        emu.add_records("meeting_activity", meetings)
+        acct = account_for_emulator(ACCOUNT, emu, max_rps=0, state=out_dir / "state.sqlite3")
         sink = Sink.file(str(raw))
         try:
             since = utc_today() - timedelta(days=29)
