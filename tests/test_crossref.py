@@ -154,9 +154,11 @@ def test_the_classification_is_parsed_from_every_descriptor_the_pipeline_writes(
 def test_the_packs_classification_is_the_pipelines_own():
     known = Known(load_pipelines())
     c = known.classification
-    assert {"300107", "300201", "300299", "300403", "300404", "300605", "300499"} <= c["ocsf.type_uid"]
+    assert {"300107", "300201", "300299", "300403", "300404", "300605", "300499", "600101", "600102", "600199"} <= c[
+        "ocsf.type_uid"
+    ]
     assert {"Setting", "Recording", "User", "Role", "User Group"} <= c["ocsf.entity.type"]
-    assert {"3001", "3002", "3004", "3006"} == c["ocsf.class_uid"]
+    assert {"3001", "3002", "3004", "3006", "6001"} == c["ocsf.class_uid"]
     assert "Account Change: Attach Policy" in c["ocsf.type_name"]
     assert [p.message for p in query_problems("@ocsf.type_uid:300107 @ocsf.entity.type:Setting", "f", "q", known)] == []
     assert [p.message for p in query_problems("@ocsf.type_uid:300108", "f", "q", known)] == [

@@ -494,7 +494,33 @@ FRAGMENTS = {
     "zoom.ocsf.grade": ("3", "1", "|", "Medium", "Success", " ", "-1"),
     # No lone digits: a fraction of other than 3 digits is a documented disagreement (below).
     "time": ("2026-11-26", "T", " ", "19:13:41", ".250", "Z", "+0000", "-03:30", "+05", "x", ":"),
+    "activity_category": ("Meeting", " ", "Started", "STARTED", "In-meeting", "Chat", "User", "Join", "É", "\n", ""),
+    "meeting_number": ("982", "610", "0285", "1234", " ", "  ", "x", "-", "9826100285"),
+    "operator": ("Zoom", " ", "Support", "IT", "Jill", "Émile", "+1 646***8656", "Call-in user 3", "\n", "-"),
+    "operator_email": ("jill", "@", "Example.com", "gmail.com", "Yahoo.co.uk", ".", " ", "x", "É"),
+    "activity_detail": (
+        "Zoom",
+        "Jill Chill",
+        " ",
+        "requested",
+        "started",
+        "stopped",
+        " remote control of ",
+        "remote control",
+        "'s screen",
+        "'s",
+        " joined the meeting",
+        " by phone",
+        "\n",
+    ),
+    # No bare digits: the builder always quotes the id, and an integer beyond 64 bits is
+    # parsed exactly by Python's json but as a float by VRL 0.15, and a lone JSON "" is kept by
+    # VRL 0.15 though Datadog omits empty values (both unreachable here: the text is always
+    # the builder's array).
+    "zoom.ocsf.resources": ('[{"uid":"', '9826100285"', '","type":"Zoom meeting"}]', "[", "]", "{}", ",", "x"),
 }
+# Grok parsers Datadog's Rust grok reads differently, each with its own test below.
+DISAGREEING_GROKS = {"activity_time"}
 
 
 @pytest.fixture(scope="module")
@@ -517,12 +543,14 @@ def _compare_grok(grok, parser, transform, value):
 
 
 def test_every_grok_parser_is_compared():
-    assert len(GROKS) == 7 and set(FRAGMENTS) == {g["source"] for g in GROKS}
+    assert len(GROKS) == 14 and set(FRAGMENTS) | DISAGREEING_GROKS == {g["source"] for g in GROKS}
 
 
 def test_grok_agrees_with_vrl_on_samples(grok_sides):
     n = 0
     for grok, parser, transform in grok_sides:
+        if grok["source"] in DISAGREEING_GROKS:
+            continue
         values = _sample_values(grok)
         assert values, grok["name"]
         for value in values:
@@ -531,7 +559,10 @@ def test_grok_agrees_with_vrl_on_samples(grok_sides):
     assert n >= 10
 
 
-@pytest.mark.parametrize("index", range(len(GROKS)), ids=[g["name"] for g in GROKS])
+COMPARED = [i for i, g in enumerate(GROKS) if g["source"] not in DISAGREEING_GROKS]
+
+
+@pytest.mark.parametrize("index", COMPARED, ids=[GROKS[i]["name"] for i in COMPARED])
 @pytest.mark.slow
 def test_grok_agrees_with_vrl_on_generated_inputs(index, grok_sides):
     grok, parser, transform = grok_sides[index]
@@ -567,3 +598,49 @@ def test_matches_returns_a_bool():
     for query in ("@a:x*", "service:x*", "env:p*", "tags:env*", "alph*", "@a:x"):
         for event in ({"a": "xy", "service": "xy", "tags": ["env:prod"], "message": "alpha"}, {}):
             assert type(compile_query(query).matches(event)) is bool, query
+
+
+def test_activity_time_colon_milliseconds_is_a_documented_disagreement(grok_sides):
+    """`date("yyyy-MM-dd HH:mm:ss:SSS")` on Zoom's meeting `activity_time`: Joda (Datadog)
+    reads the milliseconds after the colon; VRL 0.15's parse_groks matches but drops them,
+    and turns an impossible day into a wrong instant instead of failing the filter. The
+    simulator follows Joda; the VRL twin reads this field with parse_timestamp instead
+    (tests/test_vrl.py test_activity_time_is_read_as_the_pipeline_reads_it)."""
+    grok, parser, transform = next(side for side in grok_sides if side[0]["source"] == "activity_time")
+    assert parser.parse("2024-03-21 07:09:03:216") == {"ocsf.time": 1711004943216}
+    assert _flatten(transform.remap({"v": "2024-03-21 07:09:03:216"})) == {"ocsf.time": 1711004943000}
+    assert parser.parse("2024-02-30 07:09:03:216") == {}
+    assert transform.remap({"v": "2024-02-30 07:09:03:216"})  # VRL 0.15 still gives a time
+
+
+def _pipeline_queries(processors):
+    for p in processors:
+        query = (p.get("filter") or {}).get("query")
+        if query:
+            yield query
+        for category in p.get("categories", []):
+            yield category["filter"]["query"]
+        if p.get("type") == "pipeline":
+            yield from _pipeline_queries(p.get("processors", []))
+
+
+PIPELINE_QUERIES = sorted(set(_pipeline_queries(PACK.definition["processors"])))
+
+
+def test_every_pipeline_query_agrees_with_vrl_on_every_sample():
+    """Each filter and category query of the pipeline (the meeting report's lists, wildcards
+    and quoted phrases among them) on each sample's log, raw and normalized: Datadog's Rust
+    search and the simulator give the same answer."""
+    pipeline = compile_pipeline(PACK.definition)
+    events = []
+    for sample in PACK.samples:
+        raw = from_ndjson_line(copy.deepcopy(sample["log"]), source=PACK.sample_source)
+        events += [copy.deepcopy(raw), pipeline.process(raw)]
+    assert len(PIPELINE_QUERIES) >= 50
+    hits = 0
+    for query in PIPELINE_QUERIES:
+        for event in events:
+            sim = sim_matches(query, event)
+            assert sim == vrl_matches(query, event), f"{query!r} on {json.dumps(event)[:300]}"
+            hits += sim
+    assert hits > len(events)  # not all false

@@ -46,6 +46,8 @@ SHIPPER_SET = ("source", "tags")  # added by from_ndjson_line as a shipper would
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 MILLISECOND = timedelta(milliseconds=1)
 GROK_MODE = "(?s)"
+# Grok parsers the VRL twin reproduces without parse_groks, and why (checked below).
+READ_WITHOUT_GROK = {"activity_time": "VRL 0.15's grok date() drops this shape's milliseconds"}
 
 
 @pytest.fixture(scope="module")
@@ -132,16 +134,68 @@ def test_grok_rules_are_the_pipelines_own():
         for p in nested["processors"]
         if p["type"] == "grok-parser"
     ]
-    assert len(groks) == 7
+    assert len(groks) == 14
     for grok in groks:
         for line in grok["grok"]["match_rules"].splitlines():
-            if line.strip():
+            if line.strip() and grok["source"] not in READ_WITHOUT_GROK:
                 pattern = line.split(" ", 1)[1].replace("'", "\\'")  # a raw string escapes only '
                 assert f"s'{GROK_MODE}{pattern}'" in text, f"{grok['name']}: match rule not in the VRL: {pattern}"
         for line in (grok["grok"].get("support_rules") or "").splitlines():
             if line.strip():
                 name, pattern = line.split(" ", 1)
                 assert f"\"{name}\": s'{pattern}'" in text, f"{grok['name']}: support rule not in the VRL: {line}"
+
+
+def test_activity_time_is_read_as_the_pipeline_reads_it(datadog, vrl):
+    """The one grok rule not copied (READ_WITHOUT_GROK): the VRL reads `activity_time` with
+    parse_timestamp instead; both give the same instant for every fraction length Joda's
+    SSS takes, and neither dates an impossible day or another shape."""
+    base = next(s["log"] for s in SAMPLES if s["log"]["log_type"] == "meeting_activity")
+    for when, millis in (
+        ("2024-03-21 07:09:03:216", 1711004943216),
+        ("2024-03-21 07:09:03:2", 1711004943200),
+        ("2024-03-21 07:09:03:21", 1711004943210),
+        ("2024-03-21 07:09:03:216999", 1711004943216),
+        ("1970-01-01 00:00:00:000", 0),
+        ("2024-02-30 07:09:03:216", None),
+        ("2024-03-21 07:09:03", None),
+        ("2024-03-21T07:09:03:216Z", None),
+        (" 2024-03-21 07:09:03:216", None),
+    ):
+        line = {**base, "activity_time": when}
+        side = datadog_side(datadog, line)
+        assert get_path(side, "ocsf.time") == millis, when
+        problem = compare(datadog, vrl, line, when)
+        assert problem is None, problem
+
+
+def _query_values(query: str) -> list[str]:
+    """The values of a `@attr:(a OR "b c" OR ...)` group, unquoted."""
+    group = query.split(":(", 1)[1].rsplit(")", 1)[0]
+    return [v.strip().strip('"') for v in group.split(" OR ")]
+
+
+def _vrl_list(name: str) -> list[str]:
+    text = VRL_FILE.read_text("utf-8").split(f"  {name} = [", 1)[1].split("]", 1)[0]
+    return json.loads("[" + text.strip().rstrip(",") + "]")
+
+
+def _category_queries(target: str) -> dict[str, str]:
+    for nested in PACK.definition["processors"]:
+        for p in nested.get("processors", []):
+            if p["type"] == "category-processor" and p["target"] == target:
+                return {c["name"]: c["filter"]["query"] for c in p["categories"]}
+    raise AssertionError(target)
+
+
+def test_the_webmail_and_impersonation_lists_are_the_pipelines_own():
+    """The lists live in the pipeline's category processors; the VRL holds a verbatim copy."""
+    trust = _category_queries("zoom.meeting.participant.trust")
+    assert _vrl_list("webmail") == _query_values(trust["webmail"])
+    poses = _category_queries("zoom.meeting.participant.impersonates")
+    assert _vrl_list("poses_as_zoom") == _query_values(poses["zoom"])
+    assert _vrl_list("poses_as_it") == _query_values(poses["it_support"])
+    assert {"gmail.com", "yahoo.*", "gmx.*", "proton.me", "qq.com"} <= set(_vrl_list("webmail"))
 
 
 # ------------------------------------------------------------------------- equality
@@ -229,6 +283,17 @@ ACT = {
     "account": "default",
     "record_id": "1" * 32,
 }
+MEET = {
+    "meeting_number": "982 610 0285",
+    "activity_time": "2024-03-21 07:09:03:216",
+    "operator": "Zoom",
+    "operator_email": "x@gmail.com",
+    "activity_category": "Remote control",
+    "activity_detail": "Zoom started remote control of Jill Chill's screen",
+    "log_type": "meeting_activity",
+    "account": "default",
+    "record_id": "2" * 32,
+}
 LONG = "Sign-In Password Requirement  - " + " - ".join(
     f"Règle numéro {i} de São Paulo: from On to Off" for i in range(12)
 )
@@ -309,6 +374,23 @@ ODD = {
     "raw zoom object": {**OP, "zoom": {"role": "x", "kind": 5}},
     "raw non-object zoom, evt and usr": {**OP, "zoom": "text", "evt": 5, "usr": "me"},
     "array of objects on the way": {**OP, "usr": [{"email": "a@example.com"}]},
+    "bare meeting activity": {"log_type": "meeting_activity"},
+    "meeting with null fields": {**MEET, "operator": None, "operator_email": None, "activity_detail": None},
+    "meeting with numbers": {**MEET, "meeting_number": 9826100285, "operator": 5, "activity_category": 3},
+    "meeting with a boolean email": {**MEET, "operator_email": True},
+    "meeting email with two @": {**MEET, "operator_email": "a@b@Yahoo.fr"},
+    "meeting number with four groups": {**MEET, "meeting_number": "982 610 0285 1"},
+    "meeting detail with a newline": {**MEET, "activity_detail": "Zoom started remote control of Jill\nChill's screen"},
+    "meeting name over 256 characters": {**MEET, "operator": "Z" * 300},
+    "meeting with a time field too": {**MEET, "time": "2026-11-20T10:00:00Z"},
+    "meeting time without a fraction": {**MEET, "activity_time": "2024-03-21 07:09:03"},
+    "meeting time in 1972 (seconds range)": {**MEET, "activity_time": "1972-01-01 00:00:00:000"},
+    "dial-in wording outside a join": {
+        **MEET,
+        "activity_category": "User left",
+        "activity_detail": "x joined the meeting by phone",
+    },
+    "remote control by a webmail IT admin": {**MEET, "operator": "IT Admin"},
 }
 TIMES = [
     "",
@@ -389,14 +471,19 @@ def test_nothing_aborts_on_every_field_of_every_type(vrl):
         "evt",
         "zoom",
         "zoomselfchange",
+        "meeting_number",
+        "activity_time",
+        "operator_email",
+        "activity_category",
+        "activity_detail",
     )
     runs = 0
-    for base in (ACT, OP, {}):
+    for base in (ACT, OP, MEET, {}):
         for field in fields:
             for value in values:
                 vector_side(vrl, {**base, field: value})
                 runs += 1
-    assert runs == 3 * len(fields) * len(values)
+    assert runs == 4 * len(fields) * len(values)
 
 
 def test_comparison_reports_differences_clearly():
