@@ -27,6 +27,12 @@ ZOOM_FIELDS = (
     "category_type",
     "action",
     "operation_detail",
+    # meeting activity (docs/meeting-activity.md)
+    "meeting_number",
+    "activity_time",
+    "operator_email",
+    "activity_category",
+    "activity_detail",
 )
 
 RESERVED = ("message", "status", "service", "host", "source", "timestamp", "tags")
