@@ -76,7 +76,7 @@ def test_a_month_of_emulated_records_is_valid_ocsf(pipeline):
     classes: Counter = Counter()
     problems: Counter = Counter()
     n = 0
-    for kind in ("activity", "operation"):
+    for kind in ("activity", "operation", "meeting_activity"):
         for i, record in enumerate(emu.truth(kind, since, now.date())):
             event = normalized(pipeline, json.loads(render(record, kind, "default", f"{i:032x}")))
             classes[(event["ocsf"]["type_uid"], get_path(event, "ocsf.entity.type"))] += 1

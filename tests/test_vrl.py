@@ -217,7 +217,7 @@ def emulated_lines(seed: int, days: int = 3) -> list[dict]:
     emu = Emulator(EmulatorConfig(seed=seed, history_days=days, now=lambda: now))
     since = now.date() - timedelta(days=days - 1)
     lines = []
-    for kind in ("activity", "operation"):
+    for kind in ("activity", "operation", "meeting_activity"):
         for i, record in enumerate(emu.truth(kind, since, now.date())):
             lines.append(json.loads(render(record, kind, "default", f"{seed:08x}{i:024x}")))
     return lines
@@ -230,7 +230,7 @@ SEEDS = (7, 11, 2024)
 def test_emulated_records_same_in_vrl_and_datadog(datadog, vrl, seed):
     lines = emulated_lines(seed)
     kinds = {line["log_type"] for line in lines}
-    assert kinds == {"activity", "operation"} and len(lines) > 300
+    assert kinds == {"activity", "operation", "meeting_activity"} and len(lines) > 300
     problems, names = [], set()
     for i, line in enumerate(lines):
         problem = compare(datadog, vrl, line, f"seed {seed}, record {i}")
