@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import re
 from collections import defaultdict
 from datetime import datetime, timedelta
 
+import orjson
 import pytest
 from helpers import EmulatedRun
 
@@ -13,6 +15,7 @@ from collector.records import fingerprint as collector_fingerprint
 from collector.records import record_id as collector_record_id
 from contentkit.geoip import GeoIP
 from emulator import Emulator, EmulatorConfig
+from emulator.meetings import record_ms as meeting_ms
 from emulator.orgsim import SCIM_OPERATOR, OrgSpec, generate
 from emulator.orgsim.__main__ import main as orgsim_main
 from emulator.orgsim.places import CITIES, km
@@ -36,6 +39,15 @@ def geo(org):
 # The fields Zoom documents for each report (the emulator's toy account has the same).
 ACTIVITY_FIELDS = {"email", "time", "type", "ip_address", "client_type", "version"}
 OPERATION_FIELDS = {"time", "operator", "category_type", "action", "operation_detail"}
+MEETING_FIELDS = {
+    "meeting_number",
+    "activity_time",
+    "operator",
+    "operator_email",
+    "activity_category",
+    "activity_detail",
+}
+MEETING_TIME = re.compile(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d:\d{3}")
 
 
 def _purpose(org, purpose):
@@ -55,15 +67,25 @@ def test_same_seed_same_bytes_other_seed_other_records():
     assert a.lines() != c.lines()
 
 
+def _day(log_type, rec):
+    """The record's UTC day, as the collector reads it."""
+    return rec["activity_time"][:10] if log_type == "meeting_activity" else rec["time"][:10]
+
+
 def test_records_are_in_time_order_within_the_span_with_the_collectors_field_types(org):
     times = [ms for ms, _, _ in org.records]
     assert times == sorted(times)
-    assert org.records[0][2]["time"] >= "2026-09-01" and org.records[-1][2]["time"] < "2026-10-13"
+    assert _day(*org.records[0][1:]) >= "2026-09-01" and _day(*org.records[-1][1:]) < "2026-10-13"
+    fields = {"activity": ACTIVITY_FIELDS, "operation": OPERATION_FIELDS, "meeting_activity": MEETING_FIELDS}
     for ms, log_type, rec in org.records:
-        assert log_type in ("activity", "operation")
+        assert set(rec) == fields[log_type], rec
         assert all(isinstance(rec[k], str) for k in rec), rec
-        assert set(rec) == (ACTIVITY_FIELDS if log_type == "activity" else OPERATION_FIELDS)
-        assert datetime.fromisoformat(rec["time"]).timestamp() * 1000 == ms
+        if log_type == "meeting_activity":
+            assert MEETING_TIME.fullmatch(rec["activity_time"]), rec
+            assert meeting_ms(rec) == ms
+        else:
+            assert datetime.fromisoformat(rec["time"]).timestamp() * 1000 == ms
+    assert {lt for _, lt, _ in org.records} == set(fields)
     assert org.user_days == 300 * 42
 
 
@@ -71,7 +93,7 @@ def test_lines_are_the_collectors_bytes(org):
     seen: dict = defaultdict(int)
     for (_ms, log_type, rec), line in zip(org.records, org.lines()):
         fp = collector_fingerprint(rec)
-        key = (log_type, rec["time"][:10], fp)
+        key = (log_type, _day(log_type, rec), fp)
         seen[key] += 1
         assert line == collector_render(
             rec, log_type, "default", collector_record_id("default", log_type, fp, seen[key])
@@ -151,8 +173,13 @@ def test_attack_steps_are_records_of_the_org_and_absent_without_attacks(org, ben
         times = [by_id[r][0] for r in step.records]
         assert (min(times), max(times)) == (step.start_ms, step.end_ms)
         for r in step.records:
-            rec = by_id[r][2]
-            assert step.entity == rec.get("email", rec.get("operator"))
+            _, log_type, rec = by_id[r]
+            if log_type == "meeting_activity" and step.entity.isdigit():  # a step inside one meeting
+                assert step.entity == rec["meeting_number"].replace(" ", "")
+            elif log_type == "meeting_activity":  # a user's meetings
+                assert step.entity == rec["operator_email"]
+            else:
+                assert step.entity == rec.get("email", rec.get("operator"))
     # The benign org is the attack run minus the attack records, record for record.
     assert [r for r, rid in zip(org.records, org.record_ids) if rid not in attack_ids] == benign.records
     assert benign.attacks == []
@@ -178,8 +205,11 @@ def test_the_realistic_profile_serves_the_org_to_the_collector(tmp_path):
         written = sorted(run.buffer.getvalue().splitlines(keepends=True))
         run.close()
     org = generate(OrgSpec(people=40, days=30, seed=3, start=(today - timedelta(days=29)).isoformat()))
-    lo, hi = since.isoformat(), (until + timedelta(days=1)).isoformat()
-    expected = sorted(line for (_, _, rec), line in zip(org.records, org.lines()) if lo <= rec["time"] < hi)
+    lo, hi = since.isoformat(), until.isoformat()
+    collected = {orjson.loads(line)["log_type"] for line in written}
+    expected = sorted(
+        line for (_, lt, rec), line in zip(org.records, org.lines()) if lt in collected and lo <= _day(lt, rec) <= hi
+    )
     assert len(expected) > 100
     assert written == expected
 
