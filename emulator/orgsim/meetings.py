@@ -36,10 +36,9 @@ from ..meetings import (
     STARTED,
     STARTED_VARIANT,
     WEBMAIL_DOMAINS,
-    format_ms,
     meeting_number,
 )
-from ..timeutil import day_start
+from ..timeutil import day_of, day_start, hms_table
 from .benign import Entry, Trip, operation
 from .world import HELPDESK_LONDON, HELPDESK_NY, IT_LEAD, IT_LONDON, OWNER, People, Person
 
@@ -100,11 +99,23 @@ REPEAT_RATE = 0.0008  # exact repeats of a record (a chat line five times as oft
 GIVE_CONTROL_RATE = 0.03  # of small customers' CSM calls: the customer is given control
 
 
+_DAYS: dict[int, str] = {}
+
+
+def activity_time(ms: int) -> str:
+    """emulator.meetings.format_ms with the day's text cached (the tests compare them)."""
+    sec = ms // MS
+    day = _DAYS.get(sec // 86400)
+    if day is None:
+        day = _DAYS[sec // 86400] = day_of(sec).isoformat()
+    return f"{day} {hms_table()[sec % 86400]}:{ms % MS:03d}"
+
+
 def record(number: str, ms: int, name: str, email: str, category: str, detail: str) -> dict:
     """One record, the six fields of the contract."""
     return {
         "meeting_number": number,
-        "activity_time": format_ms(ms),
+        "activity_time": activity_time(ms),
         "operator": name,
         "operator_email": email,
         "activity_category": category,
@@ -195,6 +206,8 @@ class Meetings:
         self.sg_office = [p for p in ordinary if p.office == "Singapore"]
         self.sg_scheduler = rng.choice(self.sg_office) if self.sg_office else None
         self.execs = [people.staff[OWNER], people.staff[IT_LEAD]]
+        # Each meeting number's (start, end) so far: a number hosts one meeting at a time.
+        self._in_use: dict[str, list[tuple[int, int]]] = {}
 
     def rng(self, *key) -> random.Random:
         return random.Random(":".join(["orgsim", str(self.seed), "meetings", *map(str, key)]))
@@ -317,6 +330,13 @@ class Meetings:
         rand = rng.random
         start += int(rand() * 60_000)
         end = start + int(minutes * 60_000 * rng.uniform(0.8, 1.15))
+        # A personal meeting ID or a series already in a meeting then: the host schedules a
+        # new meeting instead (one number, one meeting at a time).
+        busy = self._in_use.setdefault(number, [])
+        if any(a < end + 120_000 and start < b + 120_000 for a, b in busy):
+            number = self.new_number(rng)
+            busy = self._in_use.setdefault(number, [])
+        busy.append((start, end))
         if created is not None:
             by = creator or host
             out.append(host_event(number, created, by.name, by.email, CREATED))
@@ -425,6 +445,9 @@ class Meetings:
 
     def _ad_hoc(self, rng: random.Random, day: int, out: list[MeetingEntry]) -> None:
         everyone = [p for p in self.people.everyone if self.working(p, day)]
+        by_dept: dict[str, list[Person]] = {}
+        for p in everyone:
+            by_dept.setdefault(p.department, []).append(p)
         for host in everyone:
             rate = 1.0 if "Manager" in host.title or host.department == "Product" else 0.45
             for _ in range(poisson(rng, rate)):
@@ -432,7 +455,7 @@ class Meetings:
                 assert off is not None
                 hour = rng.uniform(8.5, 17.5)
                 start = self.at(day, hour, off)
-                same = [p for p in everyone if p.department == host.department and p is not host]
+                same = by_dept[host.department]
                 pool = rng.sample(same, min(len(same), rng.randint(1, 5)))
                 pool += rng.sample(everyone, min(len(everyone), rng.randint(0, 3)))
                 guests, seen = [], {host.email}
