@@ -191,6 +191,11 @@ def test_cli_writes_the_three_files(tmp_path, capsys):
     assert (tmp_path / "zoom.ndjson").read_bytes() == b"".join(org.lines())
     assert "networks" in (tmp_path / "geoip.json").read_text("utf-8")
     assert "scenario" in (tmp_path / "attacks.json").read_text("utf-8")
+    assert b'"log_type":"meeting_activity"' in (tmp_path / "zoom.ndjson").read_bytes()
+    assert orgsim_main(["--people", "30", "--days", "28", "--seed", "2", "--no-meetings", "--out", str(tmp_path)]) == 0
+    without = generate(OrgSpec(people=30, days=28, seed=2, meetings=False))
+    assert (tmp_path / "zoom.ndjson").read_bytes() == b"".join(without.lines())
+    assert b'"log_type":"meeting_activity"' not in (tmp_path / "zoom.ndjson").read_bytes()
     assert orgsim_main(["--people", "5", "--out", str(tmp_path)]) == 2
     assert "people must be at least" in capsys.readouterr().err
 

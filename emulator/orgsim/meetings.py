@@ -513,7 +513,8 @@ class Meetings:
             for _ in range(rng.randint(10, 30)):
                 t += rng.randint(20_000, 90_000)
                 start_day = day + rng.randint(1, 11)
-                guests = [self.internal(rng, p) for p in rng.sample(self.people.staff, 4)]
+                invited = [p for p in rng.sample(self.people.staff, 4) if self.working(p, start_day)]
+                guests = [self.internal(rng, p) for p in invited if p is not boss]
                 start = self.at(start_day, rng.uniform(9, 17), boss.home.utc_offset)
                 self._maybe_held(rng, boss, start_day, start, guests, t, ea, out)
         interviewers = [p for p in self.people.staff if p.department in _INTERVIEWERS]
@@ -583,7 +584,8 @@ class Meetings:
                 for _ in range(rng.choice([0, 1, 1, 2, 3])):
                     domain = rng.choice(CUSTOMER_DOMAINS)
                     customer = self.guest(rng, *rng.choice(self.contacts[domain]), signed_in=0.5)
-                    if customer.phone:  # a screen needs the app: they come back in it
+                    if customer.phone or customer.name in _DEVICE_NAMES:
+                        # A screen to control needs the desktop app, signed in or not.
                         customer = Attendee(rng.choice(self.contacts[domain])[0], "")
                     controls = (Control(me, customer, granted=rng.random() < 0.9),) if rng.random() < 0.45 else ()
                     start = self.at(day, rng.uniform(8.5, 17.5), off)
