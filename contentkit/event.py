@@ -35,6 +35,10 @@ ZOOM_FIELDS = (
     "activity_detail",
 )
 
+# A report's own time field where it is not `time`: the meeting activity report has
+# `activity_time`, "yyyy-MM-dd HH:mm:ss:SSS" in UTC (docs/meeting-activity.md)
+TIME_FIELDS = {"meeting_activity": "activity_time"}
+
 RESERVED = ("message", "status", "service", "host", "source", "timestamp", "tags")
 _MISSING = object()
 
