@@ -39,6 +39,12 @@ ZOOM_FIELDS = (
 # `activity_time`, "yyyy-MM-dd HH:mm:ss:SSS" in UTC (docs/meeting-activity.md)
 TIME_FIELDS = {"meeting_activity": "activity_time"}
 
+
+def time_field(record: dict) -> str:
+    """The field holding a collector line's time: `time`, or its report's own."""
+    return TIME_FIELDS.get(str(record.get("log_type")), "time")
+
+
 RESERVED = ("message", "status", "service", "host", "source", "timestamp", "tags")
 _MISSING = object()
 

@@ -36,7 +36,7 @@ import orjson
 
 from .detect import Signal, compile_correlation, compile_rule
 from .errors import ContentError
-from .event import TIME_FIELDS, ZOOM_FIELDS, from_ndjson_line, get_path
+from .event import ZOOM_FIELDS, from_ndjson_line, get_path, time_field
 from .load import load_pipelines, load_rules, rule_body
 from .model import SEVERITIES
 from .processors import compile_pipeline, parse_date
@@ -118,7 +118,7 @@ def record_ms(record: dict) -> int | None:
     """A record's time in ms: its `time` (ISO 8601, as Zoom and the collector write it; a
     number there is another shape of record, whose epoch unit would be a guess), or the
     meeting report's `activity_time` (`2024-03-21 07:09:03:216`, UTC)."""
-    field = TIME_FIELDS.get(record.get("log_type"), "time")
+    field = time_field(record)
     value = record.get(field)
     if not isinstance(value, str):
         return None
@@ -136,7 +136,7 @@ SAMPLE_KEYS = ("usr.email", "network.client.ip", "ocsf.type_name", "ocsf.entity.
 
 
 def _sample(event: dict) -> dict:
-    when = get_path(event, TIME_FIELDS.get(event.get("log_type"), "time"))
+    when = get_path(event, time_field(event))
     out = {"time": when, "record_id": event.get("record_id"), "message": event.get("message")}
     for key in SAMPLE_KEYS:
         value = get_path(event, key)

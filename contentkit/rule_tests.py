@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
 from .errors import ContentError
-from .event import TIME_FIELDS, from_ndjson_line
+from .event import from_ndjson_line, time_field
 from .model import SEVERITIES, SOURCE, TestLog
 
 BASE_TIME = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
@@ -43,8 +43,8 @@ def expand_test_logs(logs: Iterable[dict | TestLog], base: datetime = BASE_TIME)
         for k in range(1 if entry.repeat is None else entry.repeat):
             line = dict(entry.log)
             when = base + timedelta(seconds=start + k * (entry.every or 0))
-            own = TIME_FIELDS.get(line.get("log_type"))
-            if own is not None:
+            own = time_field(line)
+            if own != "time":
                 # the meeting report's own time field, in its shape; it has no `time`
                 line.setdefault(own, when.strftime("%Y-%m-%d %H:%M:%S:000"))
             else:
