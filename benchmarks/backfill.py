@@ -28,6 +28,8 @@ import time
 from collector.windows import oldest_readable, utc_today
 
 HISTORY_DAYS = 183
+# The emulator's meetings leave about this many meeting activity records each
+RECORDS_PER_MEETING = 19
 
 
 def free_port() -> int:
@@ -48,7 +50,7 @@ def wait_for(port: int, timeout: float = 30) -> None:
 
 
 def run(volume: int, workdir: str, sink: str = "file") -> dict:
-    per_day = volume / HISTORY_DAYS / 2
+    per_day = volume / HISTORY_DAYS / 3  # a third for each report
     port = free_port()
     emu = subprocess.Popen(
         [
@@ -64,6 +66,8 @@ def run(volume: int, workdir: str, sink: str = "file") -> dict:
             str(per_day),
             "--operation-per-day",
             str(per_day),
+            "--meetings-per-day",
+            str(per_day / RECORDS_PER_MEETING),
         ],
         stderr=subprocess.DEVNULL,
     )

@@ -52,7 +52,7 @@ from pathlib import Path
 import orjson
 
 from collector.collect import PAGE_SIZES
-from collector.records import fingerprint, record_id, utc_day
+from collector.records import LOG_TYPES, fingerprint, record_id, utc_day
 from emulator import Emulator, EmulatorConfig
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -372,6 +372,7 @@ class Settings:
     users: int = 60
     activity_per_day: float = 1500
     operation_per_day: float = 500
+    meetings_per_day: float = 15  # meeting activity: about 19 records a meeting
     arrivals_per_request: int = 2
     max_delay: float = 3.0  # longest random kill delay, seconds
     max_bytes: int = 8_000_000  # largest random output growth before a kill
@@ -516,6 +517,7 @@ def campaign(s: Settings, workdir: Path, log=lambda text: None) -> Outcome:
         users=s.users,
         activity_per_day=s.activity_per_day,
         operation_per_day=s.operation_per_day,
+        meetings_per_day=s.meetings_per_day,
         history_days=s.days + 2,
         arrivals_per_request=s.arrivals_per_request,
         now=clock,
@@ -600,9 +602,7 @@ def campaign(s: Settings, workdir: Path, log=lambda text: None) -> Outcome:
         log(f"run {run.index:3d} final: exit {run.returncode}, {run.seconds:.2f}s, {run.lines} lines")
 
         until = clock().date()
-        truth = Counter(
-            fingerprint(r) for kind in ("activity", "operation") for r in emu.truth(kind, since_full, until)
-        )
+        truth = Counter(fingerprint(r) for kind in LOG_TYPES for r in emu.truth(kind, since_full, until))
         outcome.emulator = {k: v for k, v in emu.stats.items() if k in ("requests", "report_requests")}
 
     data = out.read_bytes()
@@ -635,6 +635,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--days", type=int, default=Settings.days, help="backfill range in days (default %(default)s)")
     parser.add_argument("--activity-per-day", type=float, default=Settings.activity_per_day)
     parser.add_argument("--operation-per-day", type=float, default=Settings.operation_per_day)
+    parser.add_argument("--meetings-per-day", type=float, default=Settings.meetings_per_day)
     parser.add_argument("--arrivals-per-request", type=int, default=Settings.arrivals_per_request)
     parser.add_argument("--max-delay", type=float, default=Settings.max_delay)
     parser.add_argument("--json", action="store_true", help="print the summary as JSON on stdout")
@@ -646,6 +647,7 @@ def main(argv: list[str] | None = None) -> int:
         days=args.days,
         activity_per_day=args.activity_per_day,
         operation_per_day=args.operation_per_day,
+        meetings_per_day=args.meetings_per_day,
         arrivals_per_request=args.arrivals_per_request,
         max_delay=args.max_delay,
     )

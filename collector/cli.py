@@ -22,7 +22,15 @@ from contextlib import AbstractContextManager, ExitStack
 from pathlib import Path
 
 from . import __version__
-from .config import AccountConfig, account_from_env, check_state_paths, check_value, load_config
+from .config import (
+    MEETING_FILTERS,
+    AccountConfig,
+    account_from_env,
+    check_state_paths,
+    check_value,
+    load_config,
+    meeting_filter,
+)
 from .errors import EXIT_CODES, CollectorError, OutputClosed, UsageError
 from .output import Sink
 from .records import LOG_TYPES
@@ -86,7 +94,7 @@ def build_parser() -> tuple[argparse.ArgumentParser, argparse._SubParsersAction]
     """The parser and its subcommands (the full command adds its own to them)."""
     parser = argparse.ArgumentParser(
         prog="zoom-activity-logs",
-        description="Collect Zoom sign-in/sign-out and operation logs exactly once, as NDJSON.",
+        description="Collect Zoom sign-in/sign-out, operation and meeting activity logs exactly once, as NDJSON.",
         epilog="exit codes: " + "; ".join(f"{k} {(v or '').strip().splitlines()[0]}" for k, v in EXIT_CODES.items()),
     )
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
@@ -104,7 +112,7 @@ def build_parser() -> tuple[argparse.ArgumentParser, argparse._SubParsersAction]
     )
     c.add_argument(
         "--log-type",
-        choices=("activity", "operation", "all"),
+        choices=(*LOG_TYPES, "all"),
         default=None,
         help="which report to read (default: all, or the config file's log_types)",
     )
@@ -119,6 +127,18 @@ def build_parser() -> tuple[argparse.ArgumentParser, argparse._SubParsersAction]
         help="previous UTC days re-read on each poll besides today (default: 1)",
     )
     c.add_argument("--category", choices=OPERATION_CATEGORIES, help="operation logs: only this category_type")
+    c.add_argument(
+        "--activity-type",
+        metavar="TYPE",
+        help="meeting activity logs: only this activity_type, a name of Zoom's ('Remote Control', "
+        "'User Join', ...; any case) or its code (4, 2, ...); default: All Activities",
+    )
+    c.add_argument(
+        "--meeting-number",
+        metavar="NUMBER",
+        help="meeting activity logs: only this meeting (digits, spaces allowed: '982 610 0285')",
+    )
+    c.add_argument("--search-key", metavar="TEXT", help="meeting activity logs: only this operator's name or email")
     c.add_argument(
         "--state", metavar="PATH", help="state file (default: $XDG_STATE_HOME/zoom-activity-logs/<account>.sqlite3)"
     )
@@ -248,9 +268,18 @@ def run_collect(args: argparse.Namespace, stop: threading.Event, emulated: Emula
                 acct.max_rps = args.max_rps
             if args.daily_reserve is not None:
                 acct.daily_reserve = args.daily_reserve
+            for field in MEETING_FILTERS:
+                value = getattr(args, field)
+                if value is not None:
+                    setattr(acct, field, meeting_filter(field, value, "--" + field.replace("_", "-")))
             if acct.category and "operation" not in acct.log_types:
                 raise UsageError(
                     f"{acct.name}: a category filter applies to operation logs; use --log-type operation or all"
+                )
+            if any(getattr(acct, f) for f in MEETING_FILTERS) and "meeting_activity" not in acct.log_types:
+                raise UsageError(
+                    f"{acct.name}: --activity-type, --meeting-number and --search-key apply to meeting "
+                    "activity logs; use --log-type meeting_activity or all"
                 )
 
         check_state_paths(accounts, default_state_path)

@@ -10,7 +10,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 
@@ -25,20 +25,53 @@ from .retry import Backoff, Waiter, rate_limit_delay, seconds_to_next_utc_midnig
 log = logging.getLogger("zoom-activity-logs")
 
 
+CLASSIC_SCOPE = "report:read:admin"
+PAGE_SIZE = 300
+# The meeting report's required `activity_type` when no filter is asked: every category.
+ALL_ACTIVITIES = "All Activities"
+# Zoom's enum for `activity_type` (docs/meeting-activity.md), and the numeric codes its description gives
+ACTIVITY_TYPES = (
+    ALL_ACTIVITIES,
+    "Meeting Created",
+    "Meeting Started",
+    "User Join",
+    "User Left",
+    "Remote Control",
+    "In-Meeting Chat",
+    "Meeting Ended",
+)
+ACTIVITY_CODES = dict(zip(("-1", "0", "1", "2", "3", "4", "5", "9"), ACTIVITY_TYPES))
+
+
 @dataclass(frozen=True)
 class Report:
     log_type: str
     path: str
     records_key: str
     granular_scope: str
+    defaults: tuple[tuple[str, str], ...] = ()  # required parameters, sent unless a filter sets them
+    # what to ask for when Zoom refuses it for a missing permission or feature
+    permission_hint: str = "the app owner's role needs the report permissions (sign in/sign out, admin activity logs)"
+    # one line naming everything to ask for on ANY refusal (scope, permission, feature), or ""
+    refusal_hint: str = ""
 
 
 REPORTS = {
     "activity": Report("activity", "/report/activities", "activity_logs", "report:read:user_activities:admin"),
     "operation": Report("operation", "/report/operationlogs", "operation_logs", "report:read:operation_logs:admin"),
+    # Zoom answers "No permission." alike for a missing role permission and for the
+    # meeting audit trail not switched on (docs/meeting-activity.md): name all three.
+    "meeting_activity": Report(
+        "meeting_activity",
+        "/report/meeting_activities",
+        "meeting_activity_logs",
+        "report:read:meeting_activity_log:admin",
+        defaults=(("activity_type", ALL_ACTIVITIES),),
+        refusal_hint="ask Zoom Support to enable the meeting audit trail log feature; the app needs "
+        "'report:read:meeting_activity_log:admin' (or 'report:read:admin') and the app owner's role "
+        "the Usage Reports permission",
+    ),
 }
-CLASSIC_SCOPE = "report:read:admin"
-PAGE_SIZE = 300
 
 
 class ZoomClient:
@@ -193,15 +226,21 @@ class ZoomClient:
     def _raise_refusal(self, report: Report, params: dict, status: int, body, tracking: str):
         code = body.get("code") if isinstance(body, dict) else None
         message = _describe(body)
-        if code in (4711, 4700) or "scope" in message.lower():
+        missing_scope = code in (4711, 4700) or "scope" in message.lower()
+        if (missing_scope or code == 200 or status == 403) and report.refusal_hint:
+            raise ScopeError(
+                f"Zoom refused the {report.log_type} report {report.path} ({message}): {report.refusal_hint}",
+                report.log_type,
+            )
+        if missing_scope:
             raise ScopeError(
                 f"the access token lacks the scope for {report.path}: add '{report.granular_scope}' "
-                f"(or '{CLASSIC_SCOPE}') to the Zoom app ({message})"
+                f"(or '{CLASSIC_SCOPE}') to the Zoom app ({message})",
+                report.log_type,
             )
         if code == 200 or status == 403:
             raise ScopeError(
-                f"no permission to read {report.path} ({message}): the app owner's role needs "
-                "the report permissions (sign in/sign out, admin activity logs)"
+                f"no permission to read {report.path} ({message}): {report.permission_hint}", report.log_type
             )
         if code == 300 and params.get("next_page_token"):
             raise PageTokenExpired(message)
@@ -211,12 +250,19 @@ class ZoomClient:
         )
 
     def pages(
-        self, report: Report, start: date, end: date, page_size: int = PAGE_SIZE, category: str | None = None
+        self,
+        report: Report,
+        start: date,
+        end: date,
+        page_size: int = PAGE_SIZE,
+        filters: Mapping[str, str] | None = None,
     ) -> Iterator[list[dict]]:
-        """Every page of one window, newest first as Zoom serves them."""
-        params = {"from": start.isoformat(), "to": end.isoformat(), "page_size": page_size}
-        if category and report.log_type == "operation":
-            params["category_type"] = category
+        """Every page of one window, newest first as Zoom serves them. `filters` are
+        the report's own query parameters (category_type, activity_type, ...); its
+        required ones (Report.defaults) are sent when no filter sets them."""
+        params: dict = {"from": start.isoformat(), "to": end.isoformat(), "page_size": page_size}
+        params.update(report.defaults)
+        params.update(filters or {})
         tokens: set[str] = set()
         while True:
             body = self.get_page(report, params)

@@ -10,9 +10,10 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, timedelta
+from urllib.parse import urlencode
 
 from .client import REPORTS, ZoomClient
-from .errors import OutputClosed, PageTokenExpired
+from .errors import OutputClosed, PageTokenExpired, ScopeError
 from .ledger import Ledger
 from .output import Sink
 from .records import LOG_TYPES
@@ -27,13 +28,18 @@ log = logging.getLogger("zoom-activity-logs")
 PAGE_SIZES = (300, 293, 283, 271, 257)
 # At the end of a run, how long the reader of a pipe may take to read what it was given.
 DRAIN_TIMEOUT = 30.0
+# A report Zoom refuses (scope, permission, feature) is asked again at most this often in --follow.
+REFUSED_RETRY_SECONDS = 3600.0
 
 
 @dataclass
 class Settings:
     account: str = "default"
     log_types: tuple[str, ...] = LOG_TYPES
-    category: str | None = None
+    category: str | None = None  # operation logs: category_type
+    activity_type: str | None = None  # meeting activity: an enum name of Zoom's (None: All Activities)
+    meeting_number: str | None = None  # meeting activity: digits only
+    search_key: str | None = None  # meeting activity: an operator's name or email
     lookback_days: int = 1
     backfill_passes: int = 5  # a static past window settles in two passes at most
     follow_passes: int = 2  # arrivals never stop; the next poll finishes the job
@@ -49,12 +55,34 @@ class Stats:
     by_type: dict = field(default_factory=dict)
 
 
-def scope(log_type: str, category: str | None) -> str:
+def filters(log_type: str, settings: Settings) -> dict[str, str]:
+    """The query parameters that narrow `log_type` to what the settings ask (none: the whole report)."""
+    out: dict[str, str] = {}
+    if log_type == "operation":
+        if settings.category and settings.category != "all":
+            out["category_type"] = settings.category
+    elif log_type == "meeting_activity":
+        if settings.activity_type and settings.activity_type != REPORTS[log_type].defaults[0][1]:
+            out["activity_type"] = settings.activity_type
+        if settings.meeting_number:
+            out["meeting_number"] = settings.meeting_number
+        if settings.search_key:
+            out["search_key"] = settings.search_key
+    return out
+
+
+def scope(log_type: str, narrowed: dict[str, str]) -> str:
     """The ledger key of settled days, cursors and owed backfills: a filtered read
-    settles only its own filter, never the whole report."""
-    if log_type == "operation" and category and category != "all":
-        return f"{log_type}?category_type={category}"
+    settles only its own filter, never the whole report (filters sorted: one key per filter)."""
+    if narrowed:
+        return f"{log_type}?{urlencode(sorted(narrowed.items()))}"
     return log_type
+
+
+@dataclass
+class Refusal:
+    error: ScopeError
+    at: float  # Waiter.monotonic() of the refused attempt
 
 
 class Collector:
@@ -76,9 +104,58 @@ class Collector:
         self.stats = Stats()
         # days of windows done per log type (the progress bar)
         self.progress: Callable[[str, int], None] = lambda log_type, days: None
+        # reports Zoom refuses (missing scope, permission or feature): the others go on
+        self.refused: dict[str, Refusal] = {}
+
+    def filters(self, log_type: str) -> dict[str, str]:
+        return filters(log_type, self.settings)
 
     def scope(self, log_type: str) -> str:
-        return scope(log_type, self.settings.category)
+        return scope(log_type, self.filters(log_type))
+
+    # -- refused reports ---------------------------------------------------------------
+    def _waiting_out(self, log_type: str) -> bool:
+        """True while a refused report waits for its next attempt."""
+        before = self.refused.get(log_type)
+        return before is not None and self.waiter.monotonic() - before.at < REFUSED_RETRY_SECONDS
+
+    def _guarded(self, log_type: str, work: Callable[..., None], *args) -> None:
+        """Run one report's work; a refusal of that report is noted (one error line, and
+        again only when it changes) and the other reports go on. A refused report is
+        asked again at most every REFUSED_RETRY_SECONDS."""
+        if self._waiting_out(log_type):
+            return
+        before = self.refused.get(log_type)
+        try:
+            work(*args)
+        except ScopeError as exc:
+            if exc.log_type is None:
+                raise  # not about one report
+            if before is None or str(before.error) != str(exc):
+                log.error("%s", exc)
+            self.refused[log_type] = Refusal(exc, self.waiter.monotonic())
+            return
+        if before is not None:
+            del self.refused[log_type]
+            log.info("%s: Zoom serves the report now; collecting it again", log_type)
+
+    def refusal(self) -> ScopeError | None:
+        """One error naming every report Zoom refused this run (or now, in --follow), or None."""
+        if not self.refused:
+            return None
+        refused = [t for t in self.settings.log_types if t in self.refused]
+        others = [t for t in self.settings.log_types if t not in self.refused]
+        done = f"{', '.join(others)} collected" if others else "nothing else to collect"
+        return ScopeError(
+            f"Zoom refused the {', '.join(refused)} report{'s' if len(refused) > 1 else ''} "
+            f"(what to ask for is above); {done}"
+        )
+
+    def check_refused(self) -> None:
+        """A one-shot run ends with ScopeError (exit 4) once the other reports are done."""
+        error = self.refusal()
+        if error is not None:
+            raise error
 
     # -- the unit of work -----------------------------------------------------------
     def _commit(self, lines: list[bytes]) -> None:
@@ -124,6 +201,7 @@ class Collector:
     def read_window(self, log_type: str, start: date, end: date, passes: int) -> bool:
         """Read [start, end] until a pass is clean (or `passes` run out). True if clean."""
         report = REPORTS[log_type]
+        narrowed = self.filters(log_type)
         pass_day = self.today()
         self.stats.windows += 1
 
@@ -131,7 +209,7 @@ class Collector:
             return WindowPass(self.ledger, log_type, self.settings.account, self._commit, time_rule)
 
         def pages_for(a: date, b: date, size: int):
-            return self.client.pages(report, a, b, size, self.settings.category)
+            return self.client.pages(report, a, b, size, narrowed)
 
         today = self.today()
         oldest = oldest_readable(today)
@@ -232,11 +310,13 @@ class Collector:
                     until,
                 )
                 continue
+            if self._waiting_out(log_type):
+                continue
             if (since, until) != asked:
                 log.warning(
                     "%s: finishing the backfill %s..%s that an earlier run did not complete", log_type, since, until
                 )
-            self._pay(log_type, since, until, asked_on, today)
+            self._guarded(log_type, self._pay, log_type, since, until, asked_on, today)
 
     def _pay(self, log_type: str, since: date, until: date, asked_on: date, today: date) -> None:
         oldest = oldest_readable(today)
@@ -263,10 +343,13 @@ class Collector:
         oldest = oldest_readable(today)
         lookback = timedelta(days=self.settings.lookback_days)
         for log_type in self.settings.log_types:
-            start = today - lookback
-            last = self.ledger.last_poll_day(self.scope(log_type))
-            if last is not None:
-                start = min(start, last - lookback)
-            start = max(start, oldest)
-            if self._windows(log_type, start, today, self.settings.follow_passes):
-                self._advance_cursor(log_type, today)
+            self._guarded(log_type, self._poll_one, log_type, today, oldest, lookback)
+
+    def _poll_one(self, log_type: str, today: date, oldest: date, lookback: timedelta) -> None:
+        start = today - lookback
+        last = self.ledger.last_poll_day(self.scope(log_type))
+        if last is not None:
+            start = min(start, last - lookback)
+        start = max(start, oldest)
+        if self._windows(log_type, start, today, self.settings.follow_passes):
+            self._advance_cursor(log_type, today)

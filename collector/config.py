@@ -20,6 +20,7 @@ import jsonschema
 import orjson
 import yaml
 
+from .client import ACTIVITY_CODES, ACTIVITY_TYPES
 from .errors import UsageError
 from .records import LOG_TYPES
 
@@ -29,6 +30,9 @@ CLOUDS = {
     "zoomgov": ("https://api.zoomgov.com/v2", "https://zoomgov.com"),
 }
 DEFAULTS = {"log_types": list(LOG_TYPES), "category": None, "lookback_days": 1, "max_rps": 5.0, "daily_reserve": 1000}
+# the meeting activity report's filters (the config file's keys; the flags are --activity-type, ...)
+MEETING_FILTERS = ("activity_type", "meeting_number", "search_key")
+SEARCH_KEY_MAX = 128
 
 
 @dataclasses.dataclass
@@ -43,6 +47,9 @@ class AccountConfig:
     token_url: str = ""
     log_types: tuple[str, ...] = LOG_TYPES
     category: str | None = None
+    activity_type: str | None = None
+    meeting_number: str | None = None
+    search_key: str | None = None
     lookback_days: int = 1
     max_rps: float = 5.0
     daily_reserve: int = 1000
@@ -125,6 +132,36 @@ def check_value(definition: str, value, shown_as: str) -> None:
         raise UsageError(f"{shown_as}: {_message(error, definition.rsplit('/', 1)[-1])}")
 
 
+def meeting_filter(field: str, value, shown_as: str) -> str:
+    """A meeting activity filter in the form sent to Zoom, or UsageError (one line).
+
+    activity_type: one of Zoom's enum names in any case, or its numeric code (-1, 0-5, 9),
+    sent as the enum name (so a name and its code are one filter). meeting_number: digits,
+    with or without the spaces Zoom displays ("982 610 0285"), sent as digits.
+    search_key: an operator's name or email, sent as given (never echoed back).
+    """
+    text = str(value).strip()
+    if field == "activity_type":
+        by_name = {name.lower(): name for name in ACTIVITY_TYPES}
+        name = by_name.get(text.lower()) or ACTIVITY_CODES.get(text)
+        if name is None:
+            names = ", ".join(f"'{n}'" for n in ACTIVITY_TYPES)
+            raise UsageError(f"{shown_as}: must be one of {names} (or a code: {', '.join(ACTIVITY_CODES)})")
+        return name
+    if field == "meeting_number":
+        digits = text.replace(" ", "")
+        if not (digits.isascii() and digits.isdigit()) or len(digits) > 20:
+            raise UsageError(f"{shown_as}: must be a meeting number: digits, with or without spaces (982 610 0285)")
+        return digits
+    if field == "search_key":
+        if not text or len(text) > SEARCH_KEY_MAX or not text.isprintable():
+            raise UsageError(
+                f"{shown_as}: must be an operator's name or email: 1 to {SEARCH_KEY_MAX} printable characters"
+            )
+        return text
+    raise ValueError(field)
+
+
 def check_state_paths(accounts: list[AccountConfig], default_path) -> None:
     """Two accounts on one state file would count each other's records as written."""
     seen: dict[object, str] = {}
@@ -184,6 +221,11 @@ def load_config(path: str | Path, env: Mapping[str, str] | None = None) -> list[
         def local(p, base=base):
             return None if p is None else (base / Path(p).expanduser())
 
+        found = {}
+        for field in MEETING_FILTERS:
+            if merged.get(field) is not None:
+                place = f"accounts[{i}]" if field in raw else "defaults"
+                found[field] = meeting_filter(field, merged[field], f"{path}: {place}.{field}")
         client = _resolve(raw, "client_id", f"accounts[{i}]", where, env, sources) or ""  # required: never empty
         secret = _resolve(raw, "client_secret", f"accounts[{i}]", where, env, sources) or ""
         account_id = _resolve(raw, "account_id", f"accounts[{i}]", where, env, sources)
@@ -198,6 +240,9 @@ def load_config(path: str | Path, env: Mapping[str, str] | None = None) -> list[
                 oauth_url=raw.get("oauth_url", oauth_default),
                 log_types=tuple(t for t in LOG_TYPES if t in merged["log_types"]),
                 category=merged.get("category"),
+                activity_type=found.get("activity_type"),
+                meeting_number=found.get("meeting_number"),
+                search_key=found.get("search_key"),
                 lookback_days=merged["lookback_days"],
                 max_rps=float(merged["max_rps"]),
                 daily_reserve=merged["daily_reserve"],

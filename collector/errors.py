@@ -26,9 +26,13 @@ class AuthError(CollectorError):
 
 
 class ScopeError(CollectorError):
-    """The token lacks a scope or the app owner lacks a report permission."""
+    """Zoom refused a report: a missing scope, report permission or feature (the meeting audit trail)."""
 
     exit_code = 4
+
+    def __init__(self, message: str, log_type: str | None = None):
+        super().__init__(message)
+        self.log_type = log_type  # the report Zoom refused, when it is one report
 
 
 class ApiError(CollectorError):

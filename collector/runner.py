@@ -103,7 +103,8 @@ class AccountRunner:
     def _health(self, collector: Collector, ledger: Ledger, error: Exception | None) -> None:
         now = time.time()
         if error is None:
-            ledger.set_meta(LAST_SUCCESS, repr(now))
+            ledger.set_meta(LAST_SUCCESS, repr(now))  # the poll completed, for every report Zoom serves
+            error = collector.refusal()  # a report Zoom refuses is the line's error until it is served
         last = ledger.get_meta(LAST_SUCCESS)
         last_ok = float(last) if last else None
         written = collector.stats.written
@@ -155,6 +156,9 @@ class AccountRunner:
                     account=acct.name,
                     log_types=acct.log_types,
                     category=acct.category,
+                    activity_type=acct.activity_type,
+                    meeting_number=acct.meeting_number,
+                    search_key=acct.search_key,
                     lookback_days=acct.lookback_days,
                 )
                 collector = Collector(client, ledger, self.sink, settings, self.waiter)
@@ -193,6 +197,8 @@ class AccountRunner:
         if not job.follow:
             if not job.since:
                 self._step(collector, ledger, collector.poll, ())
+            # the other reports are done and committed: a refused one still fails the run (exit 4)
+            collector.check_refused()
             return
         while True:
             began = time.monotonic()

@@ -35,7 +35,8 @@ class EmulatorConfig:
 
     meetings_per_day is the mean number of meetings a day (the meeting activity report);
     meeting_audit_trail False is an account where Zoom Support has not switched the meeting
-    audit trail on: that report answers 400 "No permission." (read live)."""
+    audit trail on: that report answers 400 "No permission." (read live); remote_control False
+    is an account that keeps Zoom's remote control off: its help desk never takes control."""
 
     seed: int = 7
     users: int = 40
@@ -43,6 +44,7 @@ class EmulatorConfig:
     operation_per_day: float = 30
     meetings_per_day: float = 15
     meeting_audit_trail: bool = True
+    remote_control: bool = True
     history_days: int = 183
     repeat_rate: float = 0.01
     qps_limit: float | None = None

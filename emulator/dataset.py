@@ -61,7 +61,9 @@ class Generator:
         self.seed = cfg.seed
         self.account = Account(cfg.seed, cfg.users)
         self._op_pool = None
-        self.meetings = MeetingGenerator(cfg.seed, self.account, cfg.meetings_per_day, cfg.repeat_rate)
+        self.meetings = MeetingGenerator(
+            cfg.seed, self.account, cfg.meetings_per_day, cfg.repeat_rate, cfg.remote_control
+        )
 
     # ---- sign-in / sign-out -------------------------------------------------
     def _day_context(self, user: User, ordinal: int, weekday: int):

@@ -118,8 +118,11 @@ def _record(number: str, ms: int, name: str, email: str, category: str, detail: 
 
 
 class MeetingGenerator:
-    def __init__(self, seed: int, account: Account, per_day: float, repeat_rate: float) -> None:
+    def __init__(
+        self, seed: int, account: Account, per_day: float, repeat_rate: float, remote_control: bool = True
+    ) -> None:
         self.seed = seed
+        self.remote_control = remote_control
         self.account = account
         self.per_day = per_day
         self.repeat_rate = repeat_rate
@@ -186,7 +189,7 @@ class MeetingGenerator:
             # A late meeting of the day runs past 00:00 UTC into the next.
             host = rng.choices(acct.users, cum_weights=acct.cum_user_weights)[0]
             self._meeting(rng, host, base + DAY - 300 - int(rand() * 2400), out, length=900 + int(rand() * 3600))
-        if count and d.weekday() < 5:
+        if count and d.weekday() < 5 and self.remote_control:
             for _ in range(int(rand() * 3)):
                 self._helpdesk_session(rng, base, out)
         return self._with_repeats(rng, out)

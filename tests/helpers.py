@@ -16,7 +16,7 @@ from collector.client import ZoomClient
 from collector.collect import Collector, Settings
 from collector.ledger import Ledger
 from collector.output import Sink
-from collector.records import fingerprint
+from collector.records import LOG_TYPES, fingerprint
 from collector.retry import Waiter
 from collector.windows import utc_today
 
@@ -79,8 +79,8 @@ def clean_env() -> dict:
 
 
 def emulated_truth(emu, since, until) -> list[dict]:
-    """Every record the emulator holds for these days, both reports."""
-    return emu.truth("activity", since, until) + emu.truth("operation", since, until)
+    """Every record the emulator holds for these days, all three reports."""
+    return [r for kind in LOG_TYPES for r in emu.truth(kind, since, until)]
 
 
 class FastWaiter(Waiter):

@@ -12,6 +12,7 @@ from datetime import timedelta
 import pytest
 from helpers import multiset, read_ndjson, run_cli, zoom_fields
 
+from collector.records import LOG_TYPES
 from collector.windows import utc_today
 from emulator import Emulator, EmulatorConfig
 
@@ -45,7 +46,7 @@ def config_for(tmp_path, emus: dict, **extra) -> tuple:
     return path, env
 
 
-def truth(emu, since, until, log_types=("activity", "operation")):
+def truth(emu, since, until, log_types=LOG_TYPES):
     return [r for t in log_types for r in emu.truth(t, since, until)]
 
 
@@ -106,6 +107,26 @@ def test_one_account_failing_does_not_stop_the_others(tmp_path, two):
     assert multiset(zoom_fields(l) for l in got) == multiset(truth(a, since, utc_today()))
     [health] = lines["broken"]
     assert health["status"] == "error" and health["error_kind"] == "AuthError" and "refused" in health["last_error"]
+
+
+def test_an_account_without_the_meeting_audit_trail_gets_its_other_reports(tmp_path, two):
+    a, b = two
+    b.config.meeting_audit_trail = False  # read live by the emulator
+    path, env = config_for(tmp_path, {"corp": a, "no-audit": b})
+    since = utc_today() - timedelta(days=5)
+    r = run_cli(["collect", "--config", str(path), "--since", since.isoformat(), "--health"], env)
+    err = r.stderr.decode()
+    assert r.returncode == 4 and "Traceback" not in err, err  # after every account finished
+    errors = [l for l in err.splitlines() if ": ERROR: " in l]
+    assert len(errors) == 2 and all(l.startswith("zoom-activity-logs: ERROR: no-audit: ") for l in errors), err
+    assert "meeting audit trail" in errors[0] and "refused the meeting_activity report" in errors[1], err
+    lines = by_account(read_ndjson(r.stdout))
+    got = {k: [l for l in v if l["log_type"] != "health"] for k, v in lines.items()}
+    assert multiset(zoom_fields(l) for l in got["corp"]) == multiset(truth(a, since, utc_today()))
+    others = truth(b, since, utc_today(), ("activity", "operation"))
+    assert multiset(zoom_fields(l) for l in got["no-audit"]) == multiset(others)
+    [health] = [l for l in lines["no-audit"] if l["log_type"] == "health"]
+    assert health["error_kind"] == "ScopeError" and "meeting_activity" in health["last_error"]
 
 
 @pytest.mark.slow

@@ -323,15 +323,19 @@ def test_daily_limit_429_waits_until_the_iso_retry_after(tmp_path, vcr, monkeypa
 @pytest.mark.vcr(TOKEN, MISSING_SCOPE)
 def test_missing_scope_names_the_operation_log_scope(tmp_path, vcr):
     with collector_run(tmp_path, ("operation",)) as run:
+        run.collector.backfill(SINCE, UNTIL)  # a refusal of one report does not end the others
+        refusal = run.collector.refused["operation"].error
         with pytest.raises(ScopeError) as info:
-            run.collector.backfill(SINCE, UNTIL)
+            run.collector.check_refused()  # ...but the run still fails, once they are done
+        assert "refused the operation report" in str(info.value) and info.value.exit_code == 4
         assert run.ledger.settled_days("operation") == set()
         assert run.ledger.last_poll_day("operation") is None
+        assert [(s, a, b) for s, a, b, _ in run.ledger.owed()] == [("operation", SINCE, UNTIL)]  # still owed
     zoom_message = json.loads(interactions(MISSING_SCOPE)[0]["response"]["body"]["string"])["message"]
-    assert zoom_message in str(info.value)  # Zoom's own words are kept...
-    ours = str(info.value).replace(zoom_message, "")
+    assert zoom_message in str(refusal)  # Zoom's own words are kept...
+    ours = str(refusal).replace(zoom_message, "")
     assert "report:read:operation_logs:admin" in ours and "/report/operationlogs" in ours  # ...and ours name the fix
-    assert info.value.exit_code == 4
+    assert refusal.exit_code == 4 and refusal.log_type == "operation"
     assert run.stream.getvalue() == b""
     assert len(api_requests(run)) == 1 and run.waiter.sleeps == []  # a refusal is not retried
     assert vcr.all_played

@@ -8,8 +8,9 @@ import sys
 from datetime import timedelta
 
 import pytest
-from helpers import emulator_env, multiset, read_ndjson, run_cli, zoom_fields
+from helpers import emulated_truth, emulator_env, multiset, read_ndjson, run_cli, zoom_fields
 
+from collector.records import LOG_TYPES
 from collector.windows import oldest_readable, utc_today
 from emulator import Emulator, EmulatorConfig
 
@@ -75,7 +76,12 @@ def test_missing_scope_is_named(tmp_path):
         )
     ) as emu:
         r = run_cli(["collect", "--state", str(tmp_path / "s"), "--log-type", "operation"], emulator_env(emu))
-        one_line_error(r, 4, "report:read:operation_logs:admin")
+        err = r.stderr.decode()
+        assert r.returncode == 4 and "Traceback" not in err, err
+        # the refusal, with what to ask for; then the run's last line naming the refused report
+        refusal, last = [l for l in err.splitlines() if ": ERROR: " in l]
+        assert "report:read:operation_logs:admin" in refusal, err
+        assert "refused the operation report" in last and "nothing else to collect" in last, err
 
 
 def test_unreachable_api(tmp_path, emu):
@@ -115,7 +121,7 @@ def test_collect_prints_ndjson_and_secrets_stay_out(tmp_path, emu):
     lines = read_ndjson(r.stdout)
     today = utc_today()
     since = today - timedelta(days=1)
-    truth = emu.truth("activity", since, today) + emu.truth("operation", since, today)
+    truth = emulated_truth(emu, since, today)
     assert multiset(zoom_fields(l) for l in lines) == multiset(truth)
     assert emu.config.client_secret.encode() not in r.stdout + r.stderr
     for token in emu.issued_tokens():
@@ -210,9 +216,9 @@ def test_progress_bar_on_a_terminal_and_quiet_otherwise(tmp_path):
     pyte.Stream(screen).feed(seen.decode("utf-8", "replace").replace("\n", "\r\n"))
     shown = [line.rstrip() for line in screen.display if line.strip()]
     bars = [line for line in shown if "/41" in line]
-    # exactly the two final bars: a log line written over a bar would leave a stale copy behind
-    assert len(bars) == 2, "\n".join(shown)
-    for log_type, bar in zip(("activity", "operation"), bars):
+    # exactly one final bar per report: a log line written over a bar would leave a stale copy behind
+    assert len(bars) == len(LOG_TYPES), "\n".join(shown)
+    for log_type, bar in zip(LOG_TYPES, bars):
         assert f"default {log_type}" in bar and "41/41" in bar and "records=" in bar, bar
     info = [line for line in shown if ": INFO: " in line]
     assert len(info) >= 4 and all(line.startswith("zoom-activity-logs: INFO: ") for line in info), "\n".join(shown)

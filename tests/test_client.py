@@ -133,7 +133,11 @@ def test_wrong_credentials_are_named_and_secret_never_shown(status, body, messag
 
 @pytest.mark.parametrize(
     "log_type,scope",
-    [("activity", "report:read:user_activities:admin"), ("operation", "report:read:operation_logs:admin")],
+    [
+        ("activity", "report:read:user_activities:admin"),
+        ("operation", "report:read:operation_logs:admin"),
+        ("meeting_activity", "report:read:meeting_activity_log:admin"),
+    ],
 )
 def test_missing_scope_is_named(log_type, scope):
     def handler(request):
@@ -331,3 +335,185 @@ def test_a_per_second_429_slows_the_pace_and_successes_bring_it_back():
     for _ in range(110):
         client.get_page(REPORTS["activity"], {})
     assert client._interval == pytest.approx(0.1)  # never faster than --max-rps
+
+
+# -- the meeting activity report ---------------------------------------------------------------
+
+MEETING = REPORTS["meeting_activity"]
+MEETING_HINT = "ask Zoom Support to enable the meeting audit trail log feature"
+
+
+def meeting_record(ms=216, who="Jill Chill"):
+    return {
+        "meeting_number": "982 610 0285",
+        "activity_time": f"2026-11-25 07:09:03:{ms:03d}",
+        "operator": who,
+        "operator_email": "",
+        "activity_category": "User joined",
+        "activity_detail": f"{who} joined the meeting",
+    }
+
+
+def test_meeting_report_sends_its_required_parameters_and_filters_and_pages_on():
+    seen = []
+
+    def handler(request):
+        if request.url.path == "/oauth/token":
+            return token_response()
+        seen.append(dict(request.url.params))
+        assert request.url.path == "/v2/report/meeting_activities"
+        token = "" if "next_page_token" in request.url.params else "p2"
+        # this report echoes no from/to
+        return httpx.Response(200, json={"meeting_activity_logs": [meeting_record()], "next_page_token": token})
+
+    client, _, _ = make(handler)
+    pages = list(client.pages(MEETING, date(2026, 11, 1), date(2026, 11, 30)))
+    assert len(pages) == 2 and pages[0] == [meeting_record()]
+    assert seen[0] == {"from": "2026-11-01", "to": "2026-11-30", "page_size": "300", "activity_type": "All Activities"}
+    assert seen[1] == {**seen[0], "next_page_token": "p2"}  # the other parameters never change while paging
+    seen.clear()
+    filters = {"activity_type": "Remote Control", "meeting_number": "9826100285", "search_key": "Jill"}
+    list(client.pages(MEETING, date(2026, 11, 1), date(2026, 11, 1), 271, filters))
+    assert seen[0] == {"from": "2026-11-01", "to": "2026-11-01", "page_size": "271", **filters}
+    assert "category_type" not in seen[0]
+
+
+@pytest.mark.parametrize(
+    "status,body",
+    [
+        (400, {"code": 200, "message": "No permission."}),  # the audit trail off, or the role's permission
+        (403, {"code": 403, "message": "No permission."}),
+        (400, {"code": 4711, "message": "Invalid access token, does not contain scopes:[x]."}),
+    ],
+)
+def test_every_refusal_of_the_meeting_report_names_the_three_things_to_ask_for(status, body):
+    def handler(request):
+        if request.url.path == "/oauth/token":
+            return token_response()
+        return httpx.Response(status, json=body)
+
+    client, _, waiter = make(handler)
+    with pytest.raises(ScopeError) as info:
+        client.get_page(MEETING, {"from": "2026-11-25", "to": "2026-11-26"})
+    message = str(info.value)
+    assert info.value.log_type == "meeting_activity" and info.value.exit_code == 4
+    for needle in (MEETING_HINT, "report:read:meeting_activity_log:admin", "report:read:admin", "Usage Reports"):
+        assert needle in message
+    assert body["message"] in message and "\n" not in message
+    assert client.requests == 1 and waiter.sleeps == []  # a refusal is not retried
+
+
+def test_a_page_of_another_report_is_not_a_meeting_page():
+    from collector.client import page_problem
+
+    assert page_problem(MEETING, {"activity_logs": []}) == "no 'meeting_activity_logs' list"
+    assert page_problem(MEETING, {"meeting_activity_logs": [], "next_page_token": ""}) is None
+
+
+# -- a refused report does not stop the others -----------------------------------------------
+
+
+class Zoom:
+    """Serves one record a day for the sign-in and operation reports; the meeting report
+    answers `meeting` (a status and body) until it is set to None (then served)."""
+
+    def __init__(self):
+        self.meeting = (400, {"code": 200, "message": "No permission."})
+        self.calls = {"activities": 0, "operationlogs": 0, "meeting_activities": 0}
+
+    def __call__(self, request):
+        if request.url.path == "/oauth/token":
+            return token_response()
+        endpoint = request.url.path.rsplit("/", 1)[-1]
+        self.calls[endpoint] += 1
+        day = request.url.params["to"]
+        if endpoint == "meeting_activities":
+            if self.meeting is not None:
+                return httpx.Response(self.meeting[0], json=self.meeting[1])
+            record = {**meeting_record(), "activity_time": f"{day} 07:09:03:216"}
+            return httpx.Response(200, json={"meeting_activity_logs": [record], "next_page_token": ""})
+        key = "activity_logs" if endpoint == "activities" else "operation_logs"
+        return httpx.Response(200, json={key: [{"time": f"{day}T10:00:00Z", "endpoint": endpoint}]})
+
+
+def collector_on(zoom, tmp_path, today):
+    import io
+
+    from collector.collect import Collector, Settings
+    from collector.ledger import Ledger
+    from collector.output import Sink
+
+    client, _, waiter = make(zoom)
+    out = io.BytesIO()
+    ledger = Ledger(tmp_path / "s.sqlite3", "default", today)
+    collector = Collector(client, ledger, Sink(out, durable=False), Settings(), waiter, today=lambda: today)
+    return collector, ledger, waiter, out
+
+
+def test_a_refused_report_is_one_line_and_the_others_are_collected(tmp_path, caplog):
+    from collector.windows import utc_today
+
+    today = utc_today()
+    zoom = Zoom()
+    collector, ledger, _, out = collector_on(zoom, tmp_path, today)
+    with caplog.at_level("INFO", logger="zoom-activity-logs"):
+        collector.backfill(today - timedelta(days=3), today)
+    lines = [l for l in out.getvalue().splitlines() if l]
+    assert {b'"log_type":"activity"' in l for l in lines} == {True, False} and len(lines) == 2
+    errors = [r.getMessage() for r in caplog.records if r.levelname == "ERROR"]
+    assert len(errors) == 1 and MEETING_HINT in errors[0] and "meeting_activity" in errors[0]
+    assert zoom.calls["meeting_activities"] == 1  # refused once, not asked again in the same run
+    # the others are settled; the refused backfill is still owed, nothing of it settled
+    assert ledger.last_poll_day("activity") == today and ledger.last_poll_day("operation") == today
+    assert [s for s, *_ in ledger.owed()] == ["meeting_activity"]
+    assert ledger.settled_days("meeting_activity") == set()
+    with pytest.raises(ScopeError, match="refused the meeting_activity report.*activity, operation collected"):
+        collector.check_refused()
+    ledger.close()
+
+
+def test_follow_asks_a_refused_report_again_hourly_and_logs_only_changes(tmp_path, caplog):
+    from collector.collect import REFUSED_RETRY_SECONDS
+    from collector.windows import utc_today
+
+    today = utc_today()
+    zoom = Zoom()
+    collector, ledger, waiter, out = collector_on(zoom, tmp_path, today)
+    with caplog.at_level("INFO", logger="zoom-activity-logs"):
+        collector.backfill(today - timedelta(days=3), today)
+        for _ in range(5):  # polls within the hour: the refused report is not asked
+            waiter.clock += 60
+            collector.poll()
+        assert zoom.calls["meeting_activities"] == 1 and zoom.calls["activities"] > 5
+        waiter.clock += REFUSED_RETRY_SECONDS
+        collector.poll()  # asked again, refused again alike: no new line
+        assert zoom.calls["meeting_activities"] == 2
+        assert len([r for r in caplog.records if r.levelname == "ERROR"]) == 1
+        assert "meeting_activity" in str(collector.refusal())
+        zoom.meeting = (400, {"code": 4711, "message": "Invalid access token, does not contain scopes:[x]."})
+        waiter.clock += REFUSED_RETRY_SECONDS
+        collector.poll()  # another refusal: said once
+        assert len([r for r in caplog.records if r.levelname == "ERROR"]) == 2
+        zoom.meeting = None  # Zoom Support switched the audit trail on
+        waiter.clock += REFUSED_RETRY_SECONDS
+        collector.poll()
+    infos = [r.getMessage() for r in caplog.records if r.levelname == "INFO"]
+    assert any("meeting_activity: Zoom serves the report now" in m for m in infos)
+    assert collector.refused == {} and collector.refusal() is None
+    assert ledger.owed() == []  # the owed backfill was paid
+    meeting = [l for l in out.getvalue().splitlines() if b'"log_type":"meeting_activity"' in l]
+    assert len(meeting) == 1  # the fake serves one record a window: written once, by the owed backfill
+    ledger.close()
+
+
+def test_an_auth_error_still_ends_everything(tmp_path):
+    from collector.windows import utc_today
+
+    today = utc_today()
+    zoom = Zoom()
+    zoom.meeting = (401, {"code": 124, "message": "Invalid access token."})
+    collector, ledger, _, _ = collector_on(zoom, tmp_path, today)
+    with pytest.raises(AuthError):
+        collector.backfill(today - timedelta(days=1), today)
+    assert collector.refused == {}
+    ledger.close()

@@ -8,6 +8,7 @@ import pytest
 
 from collector.config import CLOUDS, load_config
 from collector.errors import UsageError
+from collector.records import LOG_TYPES
 
 ENV = {
     "CORP_ID": "acct-1",
@@ -39,6 +40,9 @@ accounts:
     client_secret: {env: GOV_SECRET}
     token_file: tokens/agency.json
     max_rps: 1.5
+    activity_type: remote control
+    meeting_number: "982 610 0285"
+    search_key: Jill
 """
 
 
@@ -65,7 +69,10 @@ def test_a_valid_file_gives_every_account_with_defaults_and_overrides(tmp_path):
     assert agency.token_url == "https://zoomgov.com/oauth/token"
     assert agency.authorize_url == "https://zoomgov.com/oauth/authorize"
     assert agency.max_rps == 1.5 and agency.token_file == tmp_path / "tokens" / "agency.json"
-    assert agency.log_types == ("activity", "operation")
+    assert agency.log_types == LOG_TYPES  # all three by default
+    # meeting filters in the form sent to Zoom: the enum name, digits
+    assert (agency.activity_type, agency.meeting_number, agency.search_key) == ("Remote Control", "9826100285", "Jill")
+    assert corp.activity_type is corp.meeting_number is corp.search_key is None
     assert "s3cr3t" not in repr(corp) + repr(agency)  # secrets stay out of reprs (and so of tracebacks)
 
 
@@ -97,6 +104,12 @@ def test_a_valid_file_gives_every_account_with_defaults_and_overrides(tmp_path):
             "accounts[1]: has fields that do not apply",
         ),
         (("name: agency", "name: corp"), "accounts[1] (corp): name used by another account"),
+        (("activity_type: remote control", "activity_type: remote"), "accounts[1].activity_type: must be one of"),
+        (("activity_type: remote control", "activity_type: 7"), "accounts[1].activity_type: must be one of"),
+        (('meeting_number: "982 610 0285"', "meeting_number: 98x"), "accounts[1].meeting_number: must be"),
+        (("search_key: Jill", "search_key: '   '"), "accounts[1].search_key: must be an operator's name"),
+        (("search_key: Jill", "search_key: [Jill]"), "accounts[1].search_key: must be of type string"),
+        (("  max_rps: 3\n", "  max_rps: 3\n  activity_type: Chat\n"), "defaults.activity_type: must be one of"),
     ],
 )
 def test_each_mistake_is_one_line_naming_the_field(tmp_path, edit, needle):

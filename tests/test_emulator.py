@@ -1238,3 +1238,19 @@ def test_orgsim_source_serves_meeting_days(monkeypatch):
     assert source.day("meeting_activity", TODAY - timedelta(days=2)) == [(1773705599999, late)]
     assert source.day("meeting_activity", TODAY - timedelta(days=1)) == [(1773705600001, early)]
     assert source.day("activity", TODAY - timedelta(days=2)) == [(1773705599, sign_in)]
+
+
+def test_an_account_with_remote_control_off_has_no_remote_control_records():
+    """remote_control=False (the demo's account before the intrusion): the help desk never takes control,
+    and the rest of the meeting traffic is still there."""
+    now = datetime(2026, 11, 20, 12, tzinfo=UTC)
+    days = 14
+    since, until = now.date() - timedelta(days=days - 1), now.date()
+    on = Emulator(EmulatorConfig(seed=3, history_days=days, now=lambda: now)).truth("meeting_activity", since, until)
+    off = Emulator(EmulatorConfig(seed=3, history_days=days, now=lambda: now, remote_control=False)).truth(
+        "meeting_activity", since, until
+    )
+    remote = [r for r in on if r["activity_category"] == "Remote control"]
+    assert remote, "the default account's help desk takes remote control"
+    assert not [r for r in off if r["activity_category"] == "Remote control"]
+    assert len(off) > 0.8 * (len(on) - len(remote))

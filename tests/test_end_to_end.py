@@ -12,6 +12,7 @@ from datetime import timedelta
 import pytest
 from helpers import EmulatedRun, clean_env, emulated_truth, emulator_env, multiset, read_ndjson, run_cli, zoom_fields
 
+from collector.records import LOG_TYPES
 from collector.windows import utc_today
 from emulator import Emulator, EmulatorConfig
 
@@ -35,7 +36,12 @@ def test_backfill_equals_truth_with_true_repeats_and_ids(emu, tmp_path):
     assert multiset(zoom_fields(l) for l in lines) == multiset(truth)
     assert any(n > 1 for n in multiset(truth).values()), "the account should hold true repeats"
     assert len({l["record_id"] for l in lines}) == len(lines)
-    assert {l["log_type"] for l in lines} == {"activity", "operation"}
+    assert {l["log_type"] for l in lines} == set(LOG_TYPES)
+    meetings = emu.truth("meeting_activity", since, today)
+    assert any(n > 1 for n in multiset(meetings).values()), "the meeting report should hold true repeats"
+    # written unchanged: Zoom's own time shape, the number with its spaces
+    written = [l for l in lines if l["log_type"] == "meeting_activity"]
+    assert written and all(len(l["activity_time"]) == 23 and " " in l["meeting_number"] for l in written)
     assert all(l["account"] == "default" for l in lines)
     # a second run over the same range writes nothing
     run.collector.backfill(since, today)
@@ -207,3 +213,46 @@ def test_cli_kill_9_repeats_at_most_the_uncommitted_page_and_loses_nothing(tmp_p
         assert repeats <= 3 * 300, "more repeated than the three uncommitted pages"
         unique = {l["record_id"]: zoom_fields(l) for l in lines}
         assert multiset(unique.values()) == multiset(emulated_truth(emu, since, today))
+
+
+def test_an_account_without_the_meeting_audit_trail_gets_the_other_reports_and_exit_4(tmp_path):
+    cfg = EmulatorConfig(
+        seed=12, users=10, activity_per_day=60, operation_per_day=20, history_days=10, meeting_audit_trail=False
+    )
+    with Emulator(cfg) as emu:
+        today = utc_today()
+        since = today - timedelta(days=5)
+        state = str(tmp_path / "s.sqlite3")
+        r = run_cli(["collect", "--since", since.isoformat(), "--state", state, "--max-rps", "0"], emulator_env(emu))
+        err = r.stderr.decode()
+        assert r.returncode == 4 and "Traceback" not in err, err
+        refusal, last = [l for l in err.splitlines() if ": ERROR: " in l]
+        assert "meeting audit trail" in refusal and "report:read:meeting_activity_log:admin" in refusal, err
+        assert "refused the meeting_activity report" in last and "activity, operation collected" in last, err
+        others = emu.truth("activity", since, today) + emu.truth("operation", since, today)
+        assert multiset(zoom_fields(l) for l in read_ndjson(r.stdout)) == multiset(others)
+        # follow: the others keep polling, the refusal is said once and named by every health line
+        out = tmp_path / "out.ndjson"
+        args = ["collect", "--follow", "--interval", "1", "--state", state, "--output", str(out), "--health"]
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "zoom_activity_logs", *args],
+            env={**clean_env(), **emulator_env(emu)},
+            stderr=subprocess.PIPE,
+        )
+        deadline = time.time() + 60
+        while time.time() < deadline and (not out.exists() or out.read_bytes().count(b'"log_type":"health"') < 3):
+            time.sleep(0.2)
+        proc.send_signal(signal.SIGTERM)
+        _, err_bytes = proc.communicate(timeout=30)
+        follow_err = err_bytes.decode()
+        assert proc.returncode == 130, follow_err
+        healths = [l for l in read_ndjson(out.read_bytes()) if l["log_type"] == "health"]
+        assert len(healths) >= 3 and all("meeting_activity" in (h["last_error"] or "") for h in healths)
+        assert all(h["error_kind"] == "ScopeError" and h["last_success"] for h in healths)
+        assert len([l for l in follow_err.splitlines() if ": ERROR: " in l]) == 1, follow_err  # said once
+        # the owed meeting backfill is still owed: a run with the feature on finishes it
+        emu.config.meeting_audit_trail = True
+        done = run_cli(["collect", "--state", state, "--max-rps", "0"], emulator_env(emu))
+        assert done.returncode == 0, done.stderr
+        meetings = [l for l in read_ndjson(done.stdout) if l["log_type"] == "meeting_activity"]
+        assert multiset(zoom_fields(l) for l in meetings) == multiset(emu.truth("meeting_activity", since, today))

@@ -189,6 +189,36 @@ def test_a_category_read_does_not_settle_the_whole_report(tmp_path):
         assert again.returncode == 0 and again.stdout == b""
 
 
+def test_a_meeting_filter_read_settles_only_its_own_filter(tmp_path):
+    with Emulator(small()) as emu:
+        state, since = str(tmp_path / "s.sqlite3"), TODAY - timedelta(days=10)
+        base = ["collect", "--log-type", "meeting_activity", "--since", since.isoformat(), "--state", state]
+        truth = emu.truth("meeting_activity", since, TODAY)
+        number = next(r["meeting_number"] for r in truth if r["activity_category"] == "Remote control")
+        # a code and a spaced number: sent as the enum name and digits, one filter whatever the spelling
+        remote = run_cli(
+            [*base, "--max-rps", "0", "--activity-type", "4", "--meeting-number", number], emulator_env(emu)
+        )
+        assert remote.returncode == 0, remote.stderr
+        filtered = read_ndjson(remote.stdout)
+        assert filtered and all(
+            l["activity_category"] == "Remote control" and l["meeting_number"] == number for l in filtered
+        )
+        spelled = ["--activity-type", "remote CONTROL", "--meeting-number", number.replace(" ", "")]
+        same = run_cli([*base, *spelled], emulator_env(emu))
+        assert same.returncode == 0 and same.stdout == b"", same.stderr  # settled: that filter's own key
+        whole = run_cli(base, emulator_env(emu))
+        assert whole.returncode == 0, whole.stderr
+        assert_exactly(filtered + read_ndjson(whole.stdout), truth)
+        ledger = Ledger(tmp_path / "s.sqlite3", "default", TODAY)
+        try:
+            digits = number.replace(" ", "")
+            key = f"meeting_activity?activity_type=Remote+Control&meeting_number={digits}"  # sorted, deterministic
+            assert ledger.settled_days(key) and ledger.settled_days("meeting_activity")
+        finally:
+            ledger.close()
+
+
 # -- 3. an interrupted backfill is owed -------------------------------------------------------
 
 
@@ -370,7 +400,11 @@ def test_a_clean_end_waits_for_the_reader_to_drain_the_pipe(tmp_path):
         assert proc.wait(timeout=60) == 0
         assert_exactly(read_ndjson(out), emulated_truth(emu, TODAY - timedelta(days=10), TODAY))
         again = run_cli(args, emulator_env(emu))
-        assert again.returncode == 0 and again.stdout == b""
+        # nothing again; only what became visible meanwhile (today's meetings run on in real time)
+        assert again.returncode == 0
+        assert_exactly(
+            read_ndjson(out) + read_ndjson(again.stdout), emulated_truth(emu, TODAY - timedelta(days=10), TODAY)
+        )
 
 
 def test_reader_gone_before_anything_is_taken_commits_nothing(tmp_path):
@@ -403,6 +437,12 @@ def test_reader_gone_before_anything_is_taken_commits_nothing(tmp_path):
         ([], {"ZOOM_API_URL": "http://api.example.com/v2"}, "ZOOM_API_URL: must be an https URL"),
         ([], {"ZOOM_OAUTH_TOKEN_URL": "http://zoom.example.com/oauth/token"}, "ZOOM_OAUTH_TOKEN_URL: must be an https"),
         ([], {"ZOOM_API_URL": "https://api.zoom.us/v2?key=abc"}, "ZOOM_API_URL: must be an https URL"),
+        (["--activity-type", "Remote"], {}, "--activity-type: must be one of 'All Activities'"),
+        (["--activity-type", "7"], {}, "--activity-type: must be one of"),
+        (["--meeting-number", "982-610-0285"], {}, "--meeting-number: must be a meeting number"),
+        (["--search-key", "a\tb"], {}, "--search-key: must be an operator's name or email"),
+        (["--log-type", "activity", "--search-key", "jill"], {}, "apply to meeting activity logs"),
+        (["--log-type", "operation", "--activity-type", "4"], {}, "use --log-type meeting_activity or all"),
     ],
 )
 def test_bad_values_are_one_line_and_exit_2(tmp_path, args, env, needle):

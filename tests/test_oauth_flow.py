@@ -13,7 +13,7 @@ from datetime import timedelta
 import httpx
 import orjson
 import pytest
-from helpers import auth_code_config, multiset, read_ndjson, run_cli, zoom_fields
+from helpers import auth_code_config, emulated_truth, multiset, read_ndjson, run_cli, zoom_fields
 
 from collector.auth import AuthorizationCodeAuth
 from collector.config import load_config
@@ -99,9 +99,7 @@ def test_authorize_then_collect_and_rotate(tmp_path, emu):
     assert emu.refresh_tokens()["valid"] == [rotated["refresh_token"]]  # the old one is dead at Zoom
     lines = read_ndjson(first.stdout) + read_ndjson(second.stdout)
     today = utc_today()
-    assert multiset(zoom_fields(l) for l in lines) == multiset(
-        emu.truth("activity", since, today) + emu.truth("operation", since, today)
-    )
+    assert multiset(zoom_fields(l) for l in lines) == multiset(emulated_truth(emu, since, today))
     assert stat.S_IMODE(tokens.stat().st_mode) == 0o600
 
 

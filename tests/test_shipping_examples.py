@@ -24,6 +24,7 @@ import yaml
 from helpers import clean_env
 
 from collector.output import render
+from collector.records import LOG_TYPES
 from collector.runner import default_state_path
 from collector.tokenstore import default_token_path
 from collector.windows import utc_today
@@ -544,7 +545,7 @@ def test_exec_command_writes_only_json_objects_on_stdout(exec_run):
     assert exec_run["code"] == 130, exec_run["stderr"]  # SIGTERM: a clean stop
     lines = exec_run["stdout"].splitlines()
     parsed = [json.loads(line) for line in lines]
-    assert all(isinstance(p, dict) and p.get("log_type") in ("activity", "operation", "health") for p in parsed)
+    assert all(isinstance(p, dict) and p.get("log_type") in (*LOG_TYPES, "health") for p in parsed)
     assert any(p["log_type"] == "health" and p["account"] == "corp" for p in parsed)
     assert any(p.get("operation_detail") == LONG_DETAIL for p in parsed)
     for line in exec_run["stderr"].decode().splitlines():
