@@ -27,7 +27,23 @@ ZOOM_FIELDS = (
     "category_type",
     "action",
     "operation_detail",
+    # meeting activity (docs/meeting-activity.md)
+    "meeting_number",
+    "activity_time",
+    "operator_email",
+    "activity_category",
+    "activity_detail",
 )
+
+# A report's own time field where it is not `time`: the meeting activity report has
+# `activity_time`, "yyyy-MM-dd HH:mm:ss:SSS" in UTC (docs/meeting-activity.md)
+TIME_FIELDS = {"meeting_activity": "activity_time"}
+
+
+def time_field(record: dict) -> str:
+    """The field holding a collector line's time: `time`, or its report's own."""
+    return TIME_FIELDS.get(str(record.get("log_type")), "time")
+
 
 RESERVED = ("message", "status", "service", "host", "source", "timestamp", "tags")
 _MISSING = object()

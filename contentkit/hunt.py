@@ -19,6 +19,7 @@ import codecs
 import fnmatch
 import mmap
 import os
+import re
 import select
 import shutil
 import signal
@@ -35,7 +36,7 @@ import orjson
 
 from .detect import Signal, compile_correlation, compile_rule
 from .errors import ContentError
-from .event import ZOOM_FIELDS, from_ndjson_line, get_path
+from .event import ZOOM_FIELDS, from_ndjson_line, get_path, time_field
 from .load import load_pipelines, load_rules, rule_body
 from .model import SEVERITIES
 from .processors import compile_pipeline, parse_date
@@ -110,13 +111,33 @@ class Finding:
         }
 
 
+_ACTIVITY_TIME = re.compile(r"(\d{4}-\d\d-\d\d) (\d\d:\d\d:\d\d):(\d{3})")
+
+
+def record_ms(record: dict) -> int | None:
+    """A record's time in ms: its `time` (ISO 8601, as Zoom and the collector write it; a
+    number there is another shape of record, whose epoch unit would be a guess), or the
+    meeting report's `activity_time` (`2024-03-21 07:09:03:216`, UTC)."""
+    field = time_field(record)
+    value = record.get(field)
+    if not isinstance(value, str):
+        return None
+    if field != "time":
+        match = _ACTIVITY_TIME.fullmatch(value.strip())
+        if match is None:
+            return None
+        value = f"{match[1]}T{match[2]}.{match[3]}Z"
+    return parse_date(value)
+
+
 # What a sample shows besides time, record_id and message: who, from where, and the kind
 # of event (OCSF's readable type, with the entity for Entity Management: "Setting", ...).
 SAMPLE_KEYS = ("usr.email", "network.client.ip", "ocsf.type_name", "ocsf.entity.type")
 
 
 def _sample(event: dict) -> dict:
-    out = {"time": get_path(event, "time"), "record_id": event.get("record_id"), "message": event.get("message")}
+    when = get_path(event, time_field(event))
+    out = {"time": when, "record_id": event.get("record_id"), "message": event.get("message")}
     for key in SAMPLE_KEYS:
         value = get_path(event, key)
         if value is not None:
@@ -354,9 +375,7 @@ class Hunt:
                 except orjson.JSONDecodeError:
                     record = None
                 problem = record_problem(record)
-                # the time is text (ISO 8601, as Zoom and the collector write it): a number
-                # there is another shape of record, whose epoch unit would be a guess
-                ms = parse_date(record["time"]) if problem is None and isinstance(record.get("time"), str) else None
+                ms = record_ms(record) if problem is None else None
                 if problem is not None or (ms is None and record.get("log_type") not in SKIPPED_LOG_TYPES):
                     stats.malformed += 1
                     if stats.first_malformed is None:

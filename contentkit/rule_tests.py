@@ -1,8 +1,9 @@
 """Run a rule's own tests: raw Zoom lines at relative times -> pipeline -> rule -> signals.
 
 A test log's `at` is seconds from the test's base time (or '-8d', '-2h', '+30m',
-'90s'); `repeat` and `every` make bursts. The log's `time` is set from it, so
-windows and learning periods are exercised with real timestamps.
+'90s'); `repeat` and `every` make bursts. The log's `time` is set from it (a meeting
+activity log's `activity_time`, in Zoom's `yyyy-MM-dd HH:mm:ss:SSS`, unless the test
+gives one), so windows and learning periods are exercised with real timestamps.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
 from .errors import ContentError
-from .event import from_ndjson_line
+from .event import from_ndjson_line, time_field
 from .model import SEVERITIES, SOURCE, TestLog
 
 BASE_TIME = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
@@ -42,7 +43,12 @@ def expand_test_logs(logs: Iterable[dict | TestLog], base: datetime = BASE_TIME)
         for k in range(1 if entry.repeat is None else entry.repeat):
             line = dict(entry.log)
             when = base + timedelta(seconds=start + k * (entry.every or 0))
-            line["time"] = when.strftime("%Y-%m-%dT%H:%M:%SZ")
+            own = time_field(line)
+            if own != "time":
+                # the meeting report's own time field, in its shape; it has no `time`
+                line.setdefault(own, when.strftime("%Y-%m-%d %H:%M:%S:000"))
+            else:
+                line["time"] = when.strftime("%Y-%m-%dT%H:%M:%SZ")
             line.setdefault("account", "default")
             line.setdefault("record_id", f"test{len(lines):028d}")
             lines.append(line)

@@ -187,3 +187,65 @@ def test_a_widget_on_a_missing_attribute_fails_validation(tmp_path):
         and "facet @clientType is never produced" in p
         for p in problems
     ), problems
+
+
+MEET = {"log_type": "meeting_activity", "meeting_number": "982 610 0285", "account": "default"}
+
+
+def _meeting(operator: str, email: str, category: str, detail: str) -> dict:
+    return {
+        **MEET,
+        "operator": operator,
+        "operator_email": email,
+        "activity_category": category,
+        "activity_detail": detail,
+    }
+
+
+def test_meeting_widgets_show_remote_control_outsiders_and_creations():
+    lines = [
+        _meeting("Jill Chill", "jill@example.com", "Meeting created", "Meeting created"),
+        _meeting("Zoom", "hr.recruiter@gmail.com", "User joined", "Zoom joined the meeting"),
+        _meeting("Call-in user 1", "", "User Join", "Call-in user 1 joined the meeting by phone"),
+        _meeting("Bob Brown", "bob@partner.example", "User joined", "Bob Brown joined the meeting"),
+        _meeting(
+            "Zoom", "hr.recruiter@gmail.com", "Remote Control", "Zoom started remote control of Jill Chill's screen"
+        ),
+        {**SIGN, "type": "Sign in"},
+    ]
+    events = _events(lines)
+    shown = {
+        title: [compile_query(_search(_widget(title))).matches(e) for e in events]
+        for title in (
+            "Remote control sessions: controller, trust, target, meeting",
+            "Outsiders joining meetings (no email or webmail), by trust",
+            "Meetings created per user",
+            "Meeting activity over time, by activity",
+        )
+    }
+    assert shown == {
+        "Remote control sessions: controller, trust, target, meeting": [False, False, False, False, True, False],
+        "Outsiders joining meetings (no email or webmail), by trust": [False, True, True, False, False, False],
+        "Meetings created per user": [True, False, False, False, False, False],
+        "Meeting activity over time, by activity": [True, True, True, True, True, False],
+    }
+    # the table's columns are attributes the remote control record has: controller, trust, target, meeting
+    table = _widget("Remote control sessions: controller, trust, target, meeting")
+    columns = [c["field"] for c in table["requests"][0]["columns"] if c["field"] not in ("timestamp", "content")]
+    assert [get_path(events[4], c) for c in columns] == [
+        "Zoom",
+        "webmail",
+        "zoom",
+        "started",
+        "Jill Chill",
+        "9826100285",
+    ]
+    over_time = _widget("Meeting activity over time, by activity")
+    facet = over_time["requests"][0]["queries"][0]["group_by"][0]["facet"].lstrip("@")
+    assert [get_path(e, facet) for e in events[:5]] == [
+        "meeting_created",
+        "user_joined",
+        "user_joined",
+        "user_joined",
+        "remote_control",
+    ]

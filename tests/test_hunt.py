@@ -223,6 +223,40 @@ def test_hunt_library_sorts_by_time_across_files(tmp_path):
     assert [f.rule_id for f in findings] == ["zoom-impossible-travel"]
 
 
+def test_hunt_times_meeting_records_by_their_activity_time(tmp_path):
+    """The meeting report has no `time`: hunt orders and dates its records by `activity_time`
+    (UTC, milliseconds after a colon); one that is not in that shape is malformed."""
+    from contentkit.hunt import Inputs
+
+    def meeting(when: str, detail: str, rid: str) -> bytes:
+        record = {
+            "log_type": "meeting_activity",
+            "account": "default",
+            "record_id": rid,
+            "meeting_number": "982 610 0285",
+            "activity_time": when,
+            "operator": "Zoom",
+            "operator_email": "hr.recruiter2025@gmail.com",
+            "activity_category": "Remote control",
+            "activity_detail": f"Zoom {detail} remote control of Jill Chill's screen",
+        }
+        return orjson.dumps(record) + b"\n"
+
+    path = tmp_path / "meetings.ndjson"
+    path.write_bytes(
+        meeting("2026-11-20 12:00:20:500", "started", "r2")  # newest first, as Zoom serves them
+        + meeting("2026-11-20 12:00:03:216", "requested", "r1")
+        + meeting("2026-11-20T12:00:04Z", "stopped", "r3")  # not the report's shape
+    )
+    hunt = Hunt(["zoom-meeting-remote-control-by-outsider"])
+    with Inputs([str(path)], sys.stdin.buffer) as inputs:
+        findings = hunt.run(inputs.buffers)
+    assert hunt.stats.records == 2 and hunt.stats.malformed == 1
+    (finding,) = findings
+    assert finding.signal.first_seen == int(datetime(2026, 11, 20, 12, 0, 3, 216000, tzinfo=UTC).timestamp() * 1000)
+    assert finding.signal.count == 2 and finding.severity == "high"
+
+
 del subprocess
 
 

@@ -78,3 +78,21 @@ def test_detections_doc_is_generated_from_the_rules():
 
     doc = (ROOT / "docs" / "detections.md").read_text("utf-8")
     assert doc == detections_markdown(RULES, load_precision(ROOT)), "run: python scripts/build.py --update-docs"
+
+
+def test_a_meeting_test_log_is_placed_in_time_by_its_activity_time():
+    from contentkit.rule_tests import expand_test_logs, process_logs
+
+    meeting = {"log_type": "meeting_activity", "meeting_number": "982 610 0285", "activity_category": "Meeting created"}
+    given = {**meeting, "activity_time": "2024-03-21 07:09:03:216"}
+    lines = expand_test_logs(
+        [{"at": "-2h", "log": meeting}, {"log": given}, {"at": 90, "log": {"log_type": "activity"}}]
+    )
+    # Zoom's shape for the meeting report (no `time`: that is the other reports' field); a given one is kept
+    assert [(line.get("activity_time"), line.get("time")) for line in lines] == [
+        ("2026-11-20 10:00:00:000", None),
+        ("2024-03-21 07:09:03:216", None),
+        (None, "2026-11-20T12:01:30Z"),
+    ]
+    events = process_logs(lines[:2], PACKS)
+    assert [e["timestamp"] for e in events] == [1795168800000, 1711004943216]

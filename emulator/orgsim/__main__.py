@@ -1,4 +1,4 @@
-"""python -m emulator.orgsim --people 300 --days 42 --seed 1 --out DIR [--no-attacks]"""
+"""python -m emulator.orgsim --people 300 --days 42 --seed 1 --out DIR [--no-attacks] [--no-meetings]"""
 
 from __future__ import annotations
 
@@ -17,10 +17,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--start", default=d.start, help=f"first UTC day (default {d.start})")
     parser.add_argument("--account", default=d.account, help="the collector's account name in the lines")
     parser.add_argument("--no-attacks", action="store_true", help="the benign organisation alone")
+    parser.add_argument(
+        "--no-meetings", action="store_true", help="leave the meeting activity report (and its attacks) out"
+    )
     parser.add_argument("--out", required=True, help="directory for zoom.ndjson, geoip.json, attacks.json")
     args = parser.parse_args(argv)
     try:
-        spec = OrgSpec(args.people, args.days, args.seed, not args.no_attacks, args.start, args.account)
+        spec = OrgSpec(
+            args.people, args.days, args.seed, not args.no_attacks, args.start, args.account, not args.no_meetings
+        )
         org = generate(spec)
     except ValueError as exc:
         print(f"orgsim: {exc}", file=sys.stderr)

@@ -3,7 +3,9 @@
 Subtler than the demo's story: low and slow, over days, security changes buried in
 multi-change records, and the account's own infrastructure (its proxy egress, its VPN, its
 SCIM service account, a home ISP its staff use) turned against it. Every step is records a
-log shows: a sign-in (entity: the user signing in) or an operation (entity: the operator).
+log shows: a sign-in (entity: the user signing in), an operation (entity: the operator), or
+records inside one meeting (entity: the meeting ID without spaces, zoom.meeting.id), or a
+user's meeting creations (entity: the user).
 Scenarios are placed at fixed fractions of the span, on weekdays unless the story says
 otherwise, so they fall after any detection's learning period and among ordinary work.
 """
@@ -14,8 +16,10 @@ import random
 from dataclasses import dataclass
 from datetime import date, timedelta
 
+from ..meetings import CREATED, ENDED, STARTED, WEBMAIL_DOMAINS, meeting_number
 from ..timeutil import day_start
 from .benign import Entry, _ts, activity, operation, version_of
+from .meetings import MeetingEntry, chat, host_event, joined, left, remote
 from .places import AddressPlan
 from .world import (
     BILLING,
@@ -42,6 +46,7 @@ class Step:
     description: str
     entity: str
     entries: tuple[Entry, ...]
+    meetings: tuple[MeetingEntry, ...] = ()  # meeting activity records (epoch ms)
 
 
 class Attacks:
@@ -49,6 +54,8 @@ class Attacks:
         if days < MIN_DAYS:
             raise ValueError(f"attacks need at least {MIN_DAYS} days (the dormant-account story), not {days}")
         self.rng = random.Random(f"orgsim:{seed}:attacks")
+        # The meeting scenarios draw from their own stream: the others are the same without them.
+        self.mrng = random.Random(f"orgsim:{seed}:attacks:meetings")
         self.start, self.days, self.infra, self.people = start, days, infra, people
         # Rented servers (after every benign network, so benign addresses never move).
         self.vps_ro = plan.v4("Bucharest", "Example VPS Hosting RO (benchmark)", "hosting", "attacker")
@@ -77,7 +84,7 @@ class Attacks:
         other = [n for n in isps if n != victim.home_isp] or isps
         return self.rng.choice(other).host(self.rng.randint(1, 250))
 
-    def steps(self) -> list[Step]:
+    def steps(self, meetings: bool = True) -> list[Step]:
         out: list[Step] = []
         for scenario in (
             self.residential_admin,
@@ -90,6 +97,14 @@ class Attacks:
             self.vpn_billing,
         ):
             out += scenario()
+        if meetings:
+            for scenario in (
+                self.elusive_comet,
+                self.fake_it_support,
+                self.meeting_burst,
+                self.remote_control_enabled_then_outsider,
+            ):
+                out += scenario()
         return out
 
     # ---- scenarios ------------------------------------------------------------------
@@ -322,4 +337,187 @@ class Attacks:
                 (s1,),
             ),
             Step(name, 2, "the billing contact moved to a look-alike domain", billing.email, (s2,)),
+        ]
+
+    # ---- inside meetings ---------------------------------------------------------------
+    def victim(self, day: int, departments: tuple[str, ...]) -> Person:
+        """A member of these departments at work that day (from the meeting stream)."""
+        pool = [
+            p
+            for p in self.people.staff[10:]
+            if p.active(day) and p.role == "Member" and p.department in departments and self.date(day).weekday() < 5
+        ]
+        return self.mrng.choice(pool or self.people.staff[10:])
+
+    def local_ms(self, day: int, hour: float, who: Person) -> int:
+        return (day_start(self.date(day)) + int((hour - who.home.utc_offset) * 3600)) * 1000 + self.mrng.randint(
+            0, 59_999
+        )
+
+    def number(self) -> str:
+        return meeting_number(self.mrng.randint(2_000_000_000, 9_999_999_999))
+
+    def control_session(
+        self, number: str, t: int, name: str, email: str, target: str
+    ) -> tuple[list[MeetingEntry], int]:
+        """The outsider asks for control, the victim grants it, minutes later it stops."""
+        rng = self.mrng
+        out = [remote(number, t, name, email, "requested", target)]
+        t += rng.randint(4_000, 25_000)
+        out.append(remote(number, t, name, email, "started", target))
+        t += rng.randint(4 * 60_000, 14 * 60_000)
+        out.append(remote(number, t, name, email, "stopped", target))
+        return out, t
+
+    def elusive_comet(self) -> list[Step]:
+        """A fake podcast invitation: the victim schedules the "interview" on the company's
+        Zoom (the report lists the account's meetings, so this is the variant it can show);
+        the interviewer joins as "Zoom" without signing in, alone with the victim, and asks
+        for control of the screen the victim shares."""
+        name = "elusive-comet-fake-interview"
+        rng = self.mrng
+        day = self.weekday(0.36)
+        victim = self.victim(day, ("Finance", "Product", "Marketing"))
+        vname = f"{victim.first} {victim.last}"
+        number = self.number()
+        start = self.local_ms(day, 15.5, victim)
+        created = start - rng.randint(2, 4) * 86_400_000 + rng.randint(-3, 3) * 3_600_000
+        s1 = [
+            host_event(number, created, vname, victim.email, CREATED),
+            host_event(number, start, vname, victim.email, STARTED),
+            joined(number, start + rng.randint(500, 3000), vname, victim.email),
+        ]
+        t = start + rng.randint(40_000, 180_000)
+        s1.append(joined(number, t, "Zoom", ""))
+        t += rng.randint(5 * 60_000, 12 * 60_000)
+        s2, t = self.control_session(number, t, "Zoom", "", vname)
+        t += rng.randint(20_000, 90_000)
+        s2 += [left(number, t, "Zoom", ""), left(number, t + rng.randint(2_000, 30_000), vname, victim.email)]
+        s2.append(host_event(number, t + rng.randint(31_000, 40_000), vname, victim.email, ENDED))
+        entity = number.replace(" ", "")
+        return [
+            Step(
+                name,
+                1,
+                'the fake interviewer joins as "Zoom" without signing in, alone with the victim',
+                entity,
+                (),
+                tuple(s1),
+            ),
+            Step(
+                name,
+                2,
+                "the interviewer requests and gets remote control of the victim's screen",
+                entity,
+                (),
+                tuple(s2),
+            ),
+        ]
+
+    def fake_it_support(self) -> list[Step]:
+        """A call from "IT": the victim starts a meeting and shares the link; the caller joins
+        as "IT Support" from a webmail address and takes control of the screen."""
+        name = "fake-it-support-remote-control"
+        rng = self.mrng
+        day = self.weekday(0.56)
+        victim = self.victim(day, ("Sales", "Customer Success", "Marketing", "People"))
+        vname = f"{victim.first} {victim.last}"
+        number = meeting_number(rng.randint(2_000_000_000, 9_999_999_999))
+        start = self.local_ms(day, 11.2, victim)
+        email = f"it.support.helpdesk{rng.randint(10, 99)}@{rng.choice(WEBMAIL_DOMAINS)}"
+        s1 = [
+            host_event(number, start - rng.randint(3_000, 20_000), vname, victim.email, CREATED),
+            host_event(number, start, vname, victim.email, STARTED),
+            joined(number, start + rng.randint(500, 3000), vname, victim.email),
+        ]
+        t = start + rng.randint(30_000, 120_000)
+        s1.append(joined(number, t, "IT Support", email))
+        t += rng.randint(60_000, 240_000)
+        s2 = [chat(number, t, "IT Support", email)]
+        more, t = self.control_session(number, t + rng.randint(20_000, 60_000), "IT Support", email, vname)
+        s2 += more
+        t += rng.randint(10_000, 60_000)
+        s2 += [left(number, t, "IT Support", email), left(number, t + rng.randint(2_000, 20_000), vname, victim.email)]
+        s2.append(host_event(number, t + rng.randint(21_000, 30_000), vname, victim.email, ENDED))
+        entity = number.replace(" ", "")
+        return [
+            Step(
+                name,
+                1,
+                '"IT Support" on webmail joins a meeting the victim just started, alone with them',
+                entity,
+                (),
+                tuple(s1),
+            ),
+            Step(
+                name,
+                2,
+                "the fake IT support requests and gets remote control of the victim's screen",
+                entity,
+                (),
+                tuple(s2),
+            ),
+        ]
+
+    def meeting_burst(self) -> list[Step]:
+        """A compromised account creates a burst of meetings at 3 a.m. its own time: their
+        links go out in phishing mail (the meetings never start)."""
+        name = "compromised-account-meeting-burst"
+        rng = self.mrng
+        day = self.weekday(0.66)
+        victim = self.victim(day, ("Sales",))
+        vname = f"{victim.first} {victim.last}"
+        t = self.local_ms(day, 3.1, victim)
+        out = []
+        for _ in range(rng.randint(18, 28)):
+            t += rng.randint(4_000, 25_000)
+            out.append(host_event(self.number(), t, vname, victim.email, CREATED))
+        return [
+            Step(
+                name,
+                1,
+                "a member's account creates two dozen meetings at 3 a.m. local time",
+                victim.email,
+                (),
+                tuple(out),
+            )
+        ]
+
+    def remote_control_enabled_then_outsider(self) -> list[Step]:
+        """An admin turns remote control on for the whole account; within hours an outsider
+        who did not sign in is given control of a member's screen in a one-to-one meeting."""
+        name = "remote-control-enabled-then-outsider"
+        rng = self.mrng
+        admin = self.people.staff[IT_REMOTE]
+        day = self.weekday(0.46)
+        t1 = _ts(day_start(self.date(day)), 9.8, admin.home) + rng.randint(0, 59)
+        detail = "In Meeting (Basic)  - Remote control: from Off to On"
+        s1 = operation(t1, admin.email, "Account", "Update", detail)
+        victim = self.victim(day, ("Finance", "Legal", "Product"))
+        vname = f"{victim.first} {victim.last}"
+        number = self.number()
+        start = t1 * 1000 + rng.randint(90, 180) * 60_000
+        guest = rng.choice(["Jordan", "Support Desk", "Alex M"])
+        s2 = [
+            host_event(number, start - rng.randint(5_000, 40_000), vname, victim.email, CREATED),
+            host_event(number, start, vname, victim.email, STARTED),
+            joined(number, start + rng.randint(500, 3000), vname, victim.email),
+        ]
+        t = start + rng.randint(30_000, 200_000)
+        s2.append(joined(number, t, guest, ""))
+        more, t = self.control_session(number, t + rng.randint(120_000, 400_000), guest, "", vname)
+        s2 += more
+        t += rng.randint(10_000, 60_000)
+        s2 += [left(number, t, guest, ""), left(number, t + rng.randint(2_000, 20_000), vname, victim.email)]
+        s2.append(host_event(number, t + rng.randint(21_000, 30_000), vname, victim.email, ENDED))
+        return [
+            Step(name, 1, "remote control turned on for the whole account", admin.email, (s1,)),
+            Step(
+                name,
+                2,
+                "hours later its first use by an outsider: a guest without email controls a member's screen",
+                number.replace(" ", ""),
+                (),
+                tuple(s2),
+            ),
         ]

@@ -107,6 +107,11 @@ class Benign:
             for day in range(t.depart, t.back + 1):
                 self._trip_of[(t.email, day)] = t
 
+    @property
+    def trip_of(self) -> dict[tuple[str, int], Trip]:
+        """(email, day index) -> the trip that person is on."""
+        return self._trip_of
+
     def rng(self, *key) -> random.Random:
         return random.Random(":".join(["orgsim", str(self.seed), *map(str, key)]))
 

@@ -4,7 +4,8 @@ The emulator may import nothing of the collector (tests/test_layout.py), so the 
 are restated here and tests/test_orgsim.py checks them against `collector.records` and
 `collector.output.render`: the fingerprint is blake2b-128 of the record as compact JSON with
 sorted keys; `record_id` is blake2b-128 of (account, log type, fingerprint, occurrence) where
-the occurrence counts identical records of the same UTC day from 1; a line is the record's
+the occurrence counts identical records of the same UTC day from 1 (the day of `time`, or of
+`activity_time` for meeting activity); a line is the record's
 own fields plus `log_type`, `account` and `record_id`.
 """
 
@@ -14,6 +15,8 @@ import hashlib
 from collections.abc import Iterable
 
 import orjson
+
+from ..meetings import KIND as MEETING_KIND
 
 DEFAULT_ACCOUNT = "default"  # the collector's account name when configured from the environment
 
@@ -33,7 +36,8 @@ def record_ids(records: Iterable[tuple[str, dict]], account: str = DEFAULT_ACCOU
     out = []
     for log_type, record in records:
         fp = fingerprint(record)
-        key = (log_type, record["time"][:10], fp)
+        day = record["activity_time"][:10] if log_type == MEETING_KIND else record["time"][:10]
+        key = (log_type, day, fp)
         n = seen[key] = seen.get(key, 0) + 1
         out.append(record_id(account, log_type, fp, n))
     return out
