@@ -57,9 +57,14 @@ EXPECTED = {
     # the remote-control session that opened the intrusion (issue 15)
     "zoom-meeting-remote-control-by-outsider": INTERVIEW_ID,
     "zoom-meeting-outsider-one-on-one-remote-control": INTERVIEW_ID,
+    "zoom-meeting-outsider-poses-as-zoom-or-it": INTERVIEW_ID,
+    "zoom-meeting-remote-control-first-use": ACCOUNT,  # the account's first session ever: context (info)
     "zoom-remote-control-enabled": VICTIM,
     "zoom-risk-remote-control-enabled-then-used": ACCOUNT,
 }
+# The host's first meeting activity in a UTC band is context (info); which band depends on
+# the time of day the demo runs, so these rules may or may not be about the story.
+BY_TIME_OF_DAY = "zoom-meeting-activity-in-new-utc-hours-"
 STORY = frozenset(EXPECTED.values())  # a signal grouped by one of these belongs to the story
 
 
