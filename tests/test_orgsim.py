@@ -212,6 +212,7 @@ def test_the_realistic_profile_serves_the_org_to_the_collector(tmp_path):
     org = generate(OrgSpec(people=40, days=30, seed=3, start=(today - timedelta(days=29)).isoformat()))
     lo, hi = since.isoformat(), until.isoformat()
     collected = {orjson.loads(line)["log_type"] for line in written}
+    assert collected == {"activity", "operation", "meeting_activity"}  # all three reports, byte for byte
     expected = sorted(
         line for (_, lt, rec), line in zip(org.records, org.lines()) if lt in collected and lo <= _day(lt, rec) <= hi
     )
