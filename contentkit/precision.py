@@ -187,13 +187,16 @@ def measure(
     attack_lines: bytes | None = None,
     steps: Iterable[Any] = (),
     workers: int | None = None,
+    attacked: list[Finding] | None = None,
 ) -> Measurement:
     """Precision on `benign_lines` (the organisation alone) and recall on `attack_lines`
     (the same organisation with the attacks in it), each a separate hunt, so an
-    attack's signals never count against precision nor a benign signal for recall."""
+    attack's signals never count against precision nor a benign signal for recall.
+    `attacked` is that second hunt's findings when the caller already has them."""
     benign, start = hunt(benign_lines, networks, workers)
     results: list[StepResult] = []
-    if attack_lines is not None:
+    if attacked is None and attack_lines is not None:
         attacked, _ = hunt(attack_lines, networks, workers)
+    if attacked is not None:
         results, _ = match_steps(attacked, steps)
     return Measurement(user_days, start or 0, benign, results)
